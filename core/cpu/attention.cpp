@@ -40,7 +40,7 @@ constexpr int64_t kBk = 64;  // keys per tile; also the row stride of score tile
 
 // Row-major C = alpha * op(A) op(B) + beta * C with op(A) m x k, op(B) k x n.
 template <typename T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+void tile_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
@@ -116,6 +116,17 @@ struct Problem {
   }
 };
 
+// bits[4 * b + lane] = lane of Philox block counter + b, for b < blocks.
+inline void philox_blocks(uint64_t counter, uint64_t seed, int64_t blocks, uint32_t* bits) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    const auto [x0, x1, x2, x3] = philox4x32(counter + uint64_t(b), 0, seed);
+    bits[4 * b] = x0;
+    bits[4 * b + 1] = x1;
+    bits[4 * b + 2] = x2;
+    bits[4 * b + 3] = x3;
+  }
+}
+
 // The dropout mask on attention probabilities. Element
 // e = ((b*H + h)*Tq + i)*Tk + j is kept iff its Philox uniform is > p, so
 // backward regenerates exactly the mask forward used, on any thread.
@@ -135,13 +146,11 @@ struct Dropout {
     const uint64_t first_block = e0 / 4;
     const int64_t blocks = int64_t((e0 + uint64_t(n) + 3) / 4 - first_block);
     uint32_t bits[kBk + 8];
-#pragma omp simd
-    for (int64_t b = 0; b < blocks; ++b) {
-      const auto block = philox4x32(rng.offset + first_block + uint64_t(b), 0, rng.seed);
-      for (int lane = 0; lane < 4; ++lane) bits[4 * b + lane] = block[lane];
-    }
+    philox_blocks(rng.offset + first_block, rng.seed, blocks, bits);
     const uint32_t* u = bits + (e0 - 4 * first_block);
-    for (int64_t c = 0; c < n; ++c) factor[c] = double(uint_to_unit_float(u[c])) > p ? keep_scale : T(0);
+    const double drop_p = p;
+    const T keep = keep_scale;
+    for (int64_t c = 0; c < n; ++c) factor[c] = double(uint_to_unit_float(u[c])) > drop_p ? keep : T(0);
   }
 
   // Z for the tile of rows [i0, i0 + bq) and keys [j0, j0 + bk) of head bh,
@@ -234,7 +243,7 @@ void forward_tile(const Problem& pr, const Dropout<T>& dropout, T scale, int64_t
   const int64_t key_end = pr.visible_keys(i0 + bq - 1);  // tiles past it are fully masked
   for (int64_t j0 = 0; j0 < key_end; j0 += kBk) {
     const int64_t bk = std::min(kBk, key_end - j0);
-    gemm<T>(false, true, bq, bk, d, scale, qt, d, kh + j0 * d, d, T(0), s, kBk);  // S = scale Q K^T
+    tile_gemm<T>(false, true, bq, bk, d, scale, qt, d, kh + j0 * d, d, T(0), s, kBk);  // S = scale Q K^T
     if (dropout.active()) dropout.tile_factors(pr, bh, i0, bq, j0, bk, scratch.z.data());
     for (int64_t r = 0; r < bq; ++r) {
       T* srow = s + r * kBk;
@@ -247,7 +256,7 @@ void forward_tile(const Problem& pr, const Dropout<T>& dropout, T scale, int64_t
         for (int64_t c = 0; c < bk; ++c) srow[c] *= zrow[c];
       }
     }
-    gemm<T>(false, false, bq, d, bk, T(1), s, kBk, vh + j0 * d, d, T(1), ot, d);  // O += P V
+    tile_gemm<T>(false, false, bq, d, bk, T(1), s, kBk, vh + j0 * d, d, T(1), ot, d);  // O += P V
   }
 
   for (int64_t r = 0; r < bq; ++r) {
@@ -300,7 +309,7 @@ struct BackwardScratch {
 template <typename T>
 void recompute_probabilities(const Problem& pr, T scale, int64_t i0, int64_t bq, int64_t j0, int64_t bk,
                              const T* qt, const T* kt, const T* lse_t, T* p) {
-  gemm<T>(false, true, bq, bk, pr.d, scale, qt, pr.d, kt, pr.d, T(0), p, kBk);
+  tile_gemm<T>(false, true, bq, bk, pr.d, scale, qt, pr.d, kt, pr.d, T(0), p, kBk);
   for (int64_t r = 0; r < bq; ++r) {
     T* prow = p + r * kBk;
     const int64_t visible = pr.visible_in_tile(i0 + r, j0, bk);
@@ -343,7 +352,7 @@ void backward_head(const Problem& pr, const Dropout<T>& dropout, T scale, int64_
     for (int64_t i0 = first_i0; i0 < pr.tq; i0 += kBq) {
       const int64_t bq = std::min(kBq, pr.tq - i0);
       const T* qt = q + head_q + i0 * d;
-      const T* dot = dout + head_q + i0 * d;
+      const T* dout_t = dout + head_q + i0 * d;
       T* dqt = dq + head_q + i0 * d;
       const T* lse_t = lse + bh * pr.tq + i0;
       const T* drow_t = drow + i0;
@@ -355,20 +364,21 @@ void backward_head(const Problem& pr, const Dropout<T>& dropout, T scale, int64_
           for (int64_t c = 0; c < bk; ++c) pz[r * kBk + c] = p[r * kBk + c] * z[r * kBk + c];
         }
       }
-      gemm<T>(true, false, bk, d, bq, T(1), pz, kBk, dot, d, T(1), dvt, d);  // dV += (P o Z)^T dO
-      gemm<T>(false, true, bq, bk, d, T(1), dot, d, vt, d, T(0), dp, kBk);   // dP = dO V^T
+      tile_gemm<T>(true, false, bk, d, bq, T(1), pz, kBk, dout_t, d, T(1), dvt, d);  // dV += (P o Z)^T dO
+      tile_gemm<T>(false, true, bq, bk, d, T(1), dout_t, d, vt, d, T(0), dp, kBk);   // dP = dO V^T
       for (int64_t r = 0; r < bq; ++r) {  // dS = P o (dP o Z - Drow), in place in dp
         T* dprow = dp + r * kBk;
         const T* prow = p + r * kBk;
+        const T drow_r = drow_t[r];
         if (dropout.active()) {
           const T* zrow = z + r * kBk;
-          for (int64_t c = 0; c < bk; ++c) dprow[c] = prow[c] * (dprow[c] * zrow[c] - drow_t[r]);
+          for (int64_t c = 0; c < bk; ++c) dprow[c] = prow[c] * (dprow[c] * zrow[c] - drow_r);
         } else {
-          for (int64_t c = 0; c < bk; ++c) dprow[c] = prow[c] * (dprow[c] - drow_t[r]);
+          for (int64_t c = 0; c < bk; ++c) dprow[c] = prow[c] * (dprow[c] - drow_r);
         }
       }
-      gemm<T>(false, false, bq, d, bk, scale, dp, kBk, kt, d, T(1), dqt, d);  // dQ += scale dS K
-      gemm<T>(true, false, bk, d, bq, scale, dp, kBk, qt, d, T(1), dkt, d);   // dK += scale dS^T Q
+      tile_gemm<T>(false, false, bq, d, bk, scale, dp, kBk, kt, d, T(1), dqt, d);  // dQ += scale dS K
+      tile_gemm<T>(true, false, bk, d, bq, scale, dp, kBk, qt, d, T(1), dkt, d);   // dK += scale dS^T Q
     }
   }
 }
