@@ -20,16 +20,20 @@
 
 namespace strata {
 
+namespace {
+constexpr size_t kAlignment = 64;
+}
+
 size_t allocator_size_class(size_t nbytes) {
-  if (nbytes <= 64) return 64;
+  if (nbytes <= kAlignment) return kAlignment;
   size_t power = std::bit_floor(nbytes);
   size_t quarter = power / 4;
-  return (nbytes + quarter - 1) / quarter * quarter;
+  size_t size = (nbytes + quarter - 1) / quarter * quarter;
+  // aligned_alloc needs a multiple of the alignment.
+  return (size + kAlignment - 1) / kAlignment * kAlignment;
 }
 
 namespace {
-
-constexpr size_t kAlignment = 64;
 
 class CachingCpuAllocator final : public Allocator {
  public:

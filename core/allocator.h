@@ -32,7 +32,8 @@ class Allocator {
 Allocator& cpu_allocator();
 
 // Size classes: four per power of two (1, 1.25, 1.5, 1.75 x 2^k), at least
-// 64 bytes. Wastes at most 25% and lets a slightly different size reuse a block.
+// 64 bytes, rounded up to a multiple of 64 (the alignment). Wastes at most
+// 25% beyond that rounding and lets a slightly different size reuse a block.
 size_t allocator_size_class(size_t nbytes);
 
 }  // namespace strata

@@ -23,13 +23,13 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/vector_math.h"
 
 namespace strata::cpu {
 
@@ -49,54 +49,6 @@ void tile_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
   } else {
     cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
   }
-}
-
-// 1/k! for k <= 13, the Taylor coefficients of exp.
-constexpr std::array<double, 14> kInvFactorial = [] {
-  std::array<double, 14> inv{};
-  double factorial = 1;
-  for (int i = 0; i < 14; ++i) {
-    if (i > 0) factorial *= i;
-    inv[size_t(i)] = 1.0 / factorial;
-  }
-  return inv;
-}();
-
-// exp(x) in a form the compiler vectorises (std::exp only does under
-// -ffast-math), for the arguments softmax produces: x <= 0 up to rounding.
-// exp(x) = 2^n e^r with n = round(x / ln 2), |r| <= ln(2)/2; e^r from a
-// polynomial accurate to about 1 ulp of T (Cephes' expf for float, Taylor to
-// degree 13 for double). Arguments where exp underflows give 0.
-template <typename T>
-inline T vexp(T x) {
-  constexpr bool f32 = std::is_same_v<T, float>;
-  constexpr T kMin = f32 ? T(-87.0) : T(-708.0);  // 2^n stays a normal number above this
-  constexpr T kLog2e = T(1.4426950408889634), kLn2Hi = f32 ? T(0.693359375) : T(6.93147180369123816490e-01);
-  constexpr T kLn2Lo = f32 ? T(-2.12194440e-4) : T(1.90821492927058770002e-10);
-  // Clamped with ternaries: std::min/max return references, which GCC fails to vectorise here.
-  const T xc = x < kMin ? kMin : (x > T(80) ? T(80) : x);
-  // Round to nearest by adding and subtracting 1.5 * 2^mantissa (std::floor
-  // and std::nearbyint only vectorise with -fno-trapping-math).
-  constexpr T kRound = f32 ? T(12582912.0) : T(6755399441055744.0);
-  const T n = (xc * kLog2e + kRound) - kRound;
-  const T r = (xc - n * kLn2Hi) - n * kLn2Lo;  // Cody-Waite: n * ln 2 in two parts
-  T er;
-  if constexpr (f32) {
-    T p = T(1.9875691500E-4);
-    p = p * r + T(1.3981999507E-3);
-    p = p * r + T(8.3334519073E-3);
-    p = p * r + T(4.1665795894E-2);
-    p = p * r + T(1.6666665459E-1);
-    p = p * r + T(5.0000001201E-1);
-    er = p * r * r + r + T(1);
-  } else {
-    er = kInvFactorial[13];
-    for (int i = 12; i >= 0; --i) er = er * r + kInvFactorial[i];
-  }
-  using Bits = std::conditional_t<f32, int32_t, int64_t>;
-  constexpr int kMantissa = f32 ? 23 : 52, kBias = f32 ? 127 : 1023;
-  const T two_n = std::bit_cast<T>(Bits(Bits(n) + kBias) << kMantissa);
-  return x < kMin ? T(0) : er * two_n;
 }
 
 // Sizes of one call, shared by forward and backward.
@@ -192,7 +144,7 @@ T row_sum(const T* x, int64_t n) {
 template <typename T>
 void exp_shifted(T* x, int64_t n, T shift) {
 #pragma omp simd
-  for (int64_t c = 0; c < n; ++c) x[c] = vexp(x[c] - shift);
+  for (int64_t c = 0; c < n; ++c) x[c] = std::exp(x[c] - shift);  // vectorised through libmvec
 }
 
 // Turns one row of scores s[0, bk) into unnormalised probabilities

@@ -4,6 +4,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/strided_loop.h"
+#include "core/cpu/vector_math.h"
 
 namespace strata::cpu {
 

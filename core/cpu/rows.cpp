@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/vector_math.h"
 
 namespace strata::cpu {
 
@@ -19,6 +20,7 @@ int64_t cols_of(const Tensor& x) { return x.dim() == 0 ? 1 : x.size(-1); }
 template <typename T>
 T row_max(const T* x, int64_t n) {
   T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
   for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
   return m;
 }
@@ -37,6 +39,7 @@ void CpuBackend::softmax(const Tensor& x, const Tensor& y, bool log) {
       T* yr = py + r * n;
       T m = row_max(xr, n);
       T s = 0;
+#pragma omp simd reduction(+ : s)
       for (int64_t j = 0; j < n; ++j) {
         yr[j] = std::exp(xr[j] - m);
         s += yr[j];
@@ -68,7 +71,9 @@ void CpuBackend::softmax_backward(const Tensor& y, const Tensor& dy, const Tenso
       T* out = pdx + r * n;
       T acc = 0;
       if (log) {
+#pragma omp simd reduction(+ : acc)
         for (int64_t j = 0; j < n; ++j) acc += gr[j];
+#pragma omp simd
         for (int64_t j = 0; j < n; ++j) out[j] = gr[j] - std::exp(yr[j]) * acc;
       } else {
 #pragma omp simd reduction(+ : acc)
@@ -96,9 +101,11 @@ void CpuBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, d
       const T* xr = px + r * n;
       T* yr = py + r * n;
       double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
       for (int64_t j = 0; j < n; ++j) sum += double(xr[j]);
       const T mu = T(sum / double(n));
       double var = 0.0;  // two passes: no cancellation for large means
+#pragma omp simd reduction(+ : var)
       for (int64_t j = 0; j < n; ++j) {
         double d = double(xr[j] - mu);
         var += d * d;
@@ -195,6 +202,7 @@ void CpuBackend::cross_entropy(const Tensor& logits, const Tensor& target, doubl
       const T* xr = px + r * n;
       T m = row_max(xr, n);
       T s = 0, total = 0;
+#pragma omp simd reduction(+ : s, total)
       for (int64_t j = 0; j < n; ++j) {
         s += std::exp(xr[j] - m);
         total += xr[j];
@@ -228,6 +236,7 @@ void CpuBackend::cross_entropy_backward(const Tensor& logits, const Tensor& targ
       }
       const T* xr = px + r * n;
       const T g = pg[r], l = plse[r];
+#pragma omp simd
       for (int64_t j = 0; j < n; ++j) out[j] = g * (std::exp(xr[j] - l) - uniform);
       out[pt[r]] -= g * T(1 - smoothing);
     }
