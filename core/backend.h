@@ -8,7 +8,9 @@
 //  - all tensors of one call are on the backend's device;
 //  - "contiguous" arguments are contiguous; elementwise arguments may have
 //    any strides (broadcast dims have stride 0) and share the output's shape;
-//  - floating kernels are called with f32 or f64 (and bf16 where stated).
+//  - floating kernels are called with f32 or f64 (and bf16 where stated);
+//  - an elementwise output may be the very same view as an input (in-place
+//    ops: add_, mul_scalar_); kernels read each element before writing it.
 #include <cstdint>
 #include <vector>
 

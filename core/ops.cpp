@@ -513,6 +513,43 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
   return cat(expanded, d);
 }
 
+// ---- in-place updates -------------------------------------------------------------------------
+
+void mul_scalar_(const Tensor& x, double s) {
+  check_defined("mul_scalar_", x);
+  check_floating("mul_scalar_", x);
+  if (x.numel()) backend_of(x).unary(UnaryOp::mul_scalar, s, x, x);
+}
+
+namespace {
+
+// Optimizer arenas: flat, contiguous, f32, all of one size.
+void check_arena(const char* op, const Tensor& param, const Tensor& other) {
+  check_defined(op, other);
+  check_same_device(op, param, other);
+  if (other.dtype() != DType::f32 || !other.is_contiguous() || other.numel() != param.numel()) {
+    fail(op, "expected a contiguous f32 tensor of {} elements, got {} {}", param.numel(),
+         dtype_name(other.dtype()), shape_str(other.shape()));
+  }
+}
+
+}  // namespace
+
+void adamw_step_(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWArgs& args) {
+  for (const Tensor* t : {&param, &grad, &m, &v}) check_arena("adamw_step_", param, *t);
+  if (args.step < 1) fail("adamw_step_", "step must be >= 1 (bias correction), got {}", args.step);
+  if (param.numel()) backend_of(param).adamw_step(param, grad, m, v, args);
+}
+
+void sgd_step_(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum,
+               double weight_decay, bool nesterov) {
+  check_arena("sgd_step_", param, param);
+  check_arena("sgd_step_", param, grad);
+  if (momentum != 0.0) check_arena("sgd_step_", param, buf);
+  if (param.numel()) backend_of(param).sgd_step(param, grad, momentum != 0.0 ? buf : Tensor(), lr, momentum,
+                                                weight_decay, nesterov);
+}
+
 // ---- attention ----------------------------------------------------------------------------------
 
 namespace {

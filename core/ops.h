@@ -88,6 +88,14 @@ Tensor embedding(const Tensor& weight, const Tensor& index);  // (V, C)[idx] -> 
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
 
+// ---- in-place updates (optimizers, clipping) ------------------------------------------
+void mul_scalar_(const Tensor& x, double s);  // x *= s
+// Flat f32 arenas of equal size: param, grad, first and second moments.
+void adamw_step_(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWArgs& args);
+// buf may be undefined when momentum == 0.
+void sgd_step_(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum,
+               double weight_decay, bool nesterov);
+
 // ---- attention ---------------------------------------------------------------------
 struct AttentionResult { Tensor out, lse; };
 // q (B, H, Tq, D), k and v (B, H, Tk, D). Flash-style: memory O(tile) per thread.

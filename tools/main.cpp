@@ -1,0 +1,78 @@
+// The `strata` command line: one binary, one subcommand per task.
+// Exit codes: 0 success, 2 bad usage/config/data (CLI11 parse errors and
+// strata::Error), 1 internal error (any other exception).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "core/error.h"
+#include "tools/demo_mlp.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kInternalError = 1;
+
+// Inclusive integer range [low, high] with a readable message.
+CLI::Validator int_range(int64_t low, int64_t high) {
+  return CLI::Range(low, high).description(fmt::format("in [{}, {}]", low, high));
+}
+
+// A floating value in (0, high].
+CLI::Validator positive_up_to(double high) {
+  return CLI::Validator(
+      [high](std::string& text) -> std::string {
+        double v = 0.0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v > 0.0 && v <= high)) {
+          return fmt::format("value {} is not in (0, {}]", text, high);
+        }
+        return {};
+      },
+      fmt::format("in (0, {}]", high));
+}
+
+void add_demo_mlp(CLI::App& demo, strata::tools::MlpDemoOptions& o) {
+  CLI::App* mlp = demo.add_subcommand("mlp", "Train a 2-layer MLP on 3-class spirals (AdamW, cosine, clipping)");
+  mlp->add_option("--steps", o.steps, "optimizer steps")->check(int_range(1, 100'000'000))->capture_default_str();
+  mlp->add_option("--seed", o.seed, "seed of data, initialisation and batches")->capture_default_str();
+  mlp->add_option("--hidden", o.hidden, "hidden width")->check(int_range(1, 1 << 16))->capture_default_str();
+  mlp->add_option("--lr", o.lr, "peak learning rate")->check(positive_up_to(10.0))->capture_default_str();
+  mlp->add_option("--batch", o.batch, "minibatch size")->check(int_range(1, 1 << 20))->capture_default_str();
+  mlp->add_option("--threads", o.threads, "OpenMP threads (0: default)")
+      ->check(int_range(0, 1024))
+      ->capture_default_str();
+  mlp->add_option("--log-every", o.log_every, "print a line every N steps")
+      ->check(int_range(1, 100'000'000))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"strata: train, compress and evaluate networks with structured weight matrices", "strata"};
+  app.require_subcommand(1);
+  CLI::App* demo = app.add_subcommand("demo", "Small self-contained demos");
+  demo->require_subcommand(1);
+  strata::tools::MlpDemoOptions mlp_options;
+  add_demo_mlp(*demo, mlp_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and version print and succeed; every other parse error is a usage error.
+    return app.exit(e) == 0 ? 0 : kUsageError;
+  }
+
+  try {
+    if (demo->got_subcommand("mlp")) return strata::tools::run_mlp_demo(mlp_options);
+  } catch (const strata::Error& e) {
+    fmt::print(stderr, "strata: error: {}\n", e.what());
+    return kUsageError;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "strata: error: {}\n", e.what());
+    return kInternalError;
+  }
+  return 0;
+}
