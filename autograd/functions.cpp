@@ -294,14 +294,14 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
-  if (xs.empty()) fail("stack", "no tensors to stack");
-  int d = normalize_dim(dim, xs[0].dim() + 1, "stack");
-  std::vector<Tensor> expanded;
-  for (const Tensor& x : xs) {
-    if (x.shape() != xs[0].shape()) fail("stack", "shapes {} and {} differ", shape_str(xs[0].shape()), shape_str(x.shape()));
-    expanded.push_back(x.unsqueeze(d));
-  }
-  return cat(expanded, d);
+  Tensor out = ops::stack(xs, dim);
+  int d = normalize_dim(dim, out.dim(), "stack");
+  int64_t count = int64_t(xs.size());
+  return record("stack", out, xs, [=](const Tensor& g) -> std::vector<Tensor> {
+    std::vector<Tensor> grads;
+    for (int64_t i = 0; i < count; ++i) grads.push_back(ops::squeeze(ops::slice(g, d, i, i + 1), d));
+    return grads;
+  });
 }
 
 // ---- regularisation ------------------------------------------------------------------------------

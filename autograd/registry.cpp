@@ -17,7 +17,7 @@ const std::vector<std::string>& differentiable_ops() {
       // fused row ops and losses
       "softmax", "log_softmax", "layer_norm", "cross_entropy",
       // indexing and joining
-      "embedding", "index_select", "cat",
+      "embedding", "index_select", "cat", "stack",
       // regularisation, attention
       "dropout", "attention",
       // views and casts

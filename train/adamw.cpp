@@ -12,14 +12,9 @@ AdamW::AdamW(ParameterArena& arena, AdamWOptions options) : Optimizer(arena, opt
   if (!(o.weight_decay >= 0.0)) fail("AdamW", "weight_decay = {} must be >= 0", o.weight_decay);
   m_ = zeros_like_arena();
   v_ = zeros_like_arena();
-  const int64_t n = arena.numel(), d = arena.decay_numel();
-  auto group = [&](int64_t begin, int64_t end, double wd) {
-    if (begin == end) return;
-    auto cut = [&](const Tensor& t) { return ops::slice(t, 0, begin, end); };
-    groups_.push_back({cut(arena.params()), cut(arena.grads()), cut(m_), cut(v_), wd});
-  };
-  group(0, d, o.weight_decay);
-  group(d, n, 0.0);
+  for (const DecayRange& r : decay_ranges(o.weight_decay)) {
+    groups_.push_back({r.of(arena.params()), r.of(arena.grads()), r.of(m_), r.of(v_), r.weight_decay});
+  }
 }
 
 void AdamW::step() {

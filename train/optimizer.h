@@ -43,6 +43,16 @@ class Optimizer {
   // A flat zero tensor shaped like the arena (for moments and buffers).
   Tensor zeros_like_arena() const;
 
+  // The arena's decayed prefix and the rest, each with its weight decay;
+  // empty ranges are left out. An update runs once per range.
+  struct DecayRange {
+    int64_t begin, end;
+    double weight_decay;
+    // The same elements of a flat arena-shaped tensor (undefined stays undefined).
+    Tensor of(const Tensor& flat) const;
+  };
+  std::vector<DecayRange> decay_ranges(double weight_decay) const;
+
   ParameterArena& arena_;
   double lr_;
   int64_t step_ = 0;

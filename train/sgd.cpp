@@ -10,14 +10,9 @@ SGD::SGD(ParameterArena& arena, SGDOptions options) : Optimizer(arena, options.l
   if (!(o.weight_decay >= 0.0)) fail("SGD", "weight_decay = {} must be >= 0", o.weight_decay);
   if (o.nesterov && o.momentum == 0.0) fail("SGD", "Nesterov momentum requires momentum > 0");
   if (o.momentum != 0.0) buf_ = zeros_like_arena();
-  const int64_t n = arena.numel(), d = arena.decay_numel();
-  auto group = [&](int64_t begin, int64_t end, double wd) {
-    if (begin == end) return;
-    auto cut = [&](const Tensor& t) { return t.defined() ? ops::slice(t, 0, begin, end) : Tensor(); };
-    groups_.push_back({cut(arena.params()), cut(arena.grads()), cut(buf_), wd});
-  };
-  group(0, d, o.weight_decay);
-  group(d, n, 0.0);
+  for (const DecayRange& r : decay_ranges(o.weight_decay)) {
+    groups_.push_back({r.of(arena.params()), r.of(arena.grads()), r.of(buf_), r.weight_decay});
+  }
 }
 
 void SGD::step() {

@@ -150,7 +150,12 @@ std::map<std::string, std::function<void()>> gradcheck_cases() {
     expect_gradcheck([](const Inputs& in) { return cat({in[0], in[1]}, 0); }, {random_tensor({2, 3}, 1), random_tensor({4, 3}, 2)});
     expect_gradcheck([](const Inputs& in) { return cat({in[0], in[1], in[0]}, -1); },
                      {noncontiguous_tensor({3, 2}, 3), random_tensor({3, 4}, 4)});
+  };
+  c["stack"] = [] {
     expect_gradcheck([](const Inputs& in) { return stack({in[0], in[1]}, 1); }, {random_tensor({2, 3}, 5), random_tensor({2, 3}, 6)});
+    expect_gradcheck([](const Inputs& in) { return stack({in[0], in[1], in[0]}, 0); },
+                     {noncontiguous_tensor({3, 2}, 7), random_tensor({3, 2}, 8)});
+    expect_gradcheck([](const Inputs& in) { return stack({in[0]}, -1); }, {random_tensor({2, 3}, 9)});
   };
   c["dropout"] = [] {
     // The generator is re-seeded on every evaluation so the mask is fixed.
