@@ -27,4 +27,11 @@ int64_t Linear::flops(int64_t tokens) const { return 2 * tokens * in_features() 
 
 Tensor Linear::to_dense() const { return ops::clone(weight); }
 
+double Linear::project(const Tensor& w) {
+  check_projection_target("Linear", w);
+  NoGradGuard no_grad;
+  ops::copy_(weight, w);
+  return relative_error(w, weight);
+}
+
 }  // namespace strata

@@ -22,6 +22,7 @@ class Linear : public StructuredLinear {
   int64_t num_params() const override;
   int64_t flops(int64_t tokens) const override;
   Tensor to_dense() const override;
+  double project(const Tensor& weight) override;  // copies W: error 0
 
   Tensor weight;  // (out, in)
 };

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/ops.h"
+
 namespace strata {
 
 StructuredLinear::StructuredLinear(int64_t in_features, int64_t out_features)
@@ -22,6 +24,23 @@ void StructuredLinear::check_input(const char* layer, const Tensor& x) const {
   if (x.dim() < 1 || x.size(-1) != in_features_) {
     fail(layer, "expected input (..., {}), got {}", in_features_, shape_str(x.shape()));
   }
+}
+
+void StructuredLinear::check_projection_target(const char* layer, const Tensor& weight) const {
+  if (weight.dim() != 2 || weight.size(0) != out_features_ || weight.size(1) != in_features_) {
+    fail(layer, "projection target must be (out={}, in={}), got {}", out_features_, in_features_,
+         shape_str(weight.shape()));
+  }
+  ops::check_floating(layer, weight);
+}
+
+double relative_error(const Tensor& weight, const Tensor& approximation) {
+  Tensor w = ops::cast(weight, DType::f64), a = ops::cast(approximation, DType::f64);
+  Tensor diff = ops::sub(w, a);
+  double num = ops::sum(ops::mul(diff, diff)).item<double>();
+  double den = ops::sum(ops::mul(w, w)).item<double>();
+  if (den == 0.0) return num == 0.0 ? 0.0 : INFINITY;
+  return std::sqrt(num / den);
 }
 
 }  // namespace strata
