@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "core/error.h"
+#include "tools/bench_layers.h"
 #include "tools/demo_mlp.h"
 
 namespace {
@@ -48,6 +49,15 @@ void add_demo_mlp(CLI::App& demo, strata::tools::MlpDemoOptions& o) {
       ->capture_default_str();
 }
 
+void add_bench_layers(CLI::App& bench, strata::tools::BenchLayersOptions& o) {
+  CLI::App* layers = bench.add_subcommand(
+      "layers", "Time every structured linear at FLOP ratios 1, 0.5, 0.25 against dense (768->768, 768->3072)");
+  layers->add_flag("--json", o.json, "one JSON object per line");
+  layers->add_option("--tokens", o.tokens, "rows of x")->check(int_range(1, 1 << 24))->capture_default_str();
+  layers->add_option("--repeats", o.repeats, "timed runs per case (median)")->check(int_range(1, 1000))->capture_default_str();
+  layers->add_option("--threads", o.threads, "OpenMP threads (0: default)")->check(int_range(0, 1024))->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,6 +67,10 @@ int main(int argc, char** argv) {
   demo->require_subcommand(1);
   strata::tools::MlpDemoOptions mlp_options;
   add_demo_mlp(*demo, mlp_options);
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks (see bench/README.md)");
+  bench->require_subcommand(1);
+  strata::tools::BenchLayersOptions layers_options;
+  add_bench_layers(*bench, layers_options);
 
   try {
     app.parse(argc, argv);
@@ -67,6 +81,7 @@ int main(int argc, char** argv) {
 
   try {
     if (demo->got_subcommand("mlp")) return strata::tools::run_mlp_demo(mlp_options);
+    if (bench->got_subcommand("layers")) return strata::tools::run_bench_layers(layers_options);
   } catch (const strata::Error& e) {
     fmt::print(stderr, "strata: error: {}\n", e.what());
     return kUsageError;
