@@ -186,15 +186,53 @@ void fill_from_philox(const Tensor& dst, PhiloxState rng, F value_of_block_lane)
 
 Allocator& CpuBackend::allocator() { return cpu_allocator(); }
 
+namespace {
+
+// The iteration order for a copy. When the destination's innermost run is
+// short (a permuted view such as Monarch's interleave), walking the source's
+// contiguous dim innermost instead turns many tiny rows into long ones.
+struct CopyOrder {
+  Shape shape, dst_strides, src_strides;
+};
+
+CopyOrder copy_order(const Tensor& src, const Tensor& dst) {
+  CopyOrder o{dst.shape(), dst.strides(), src.strides()};
+  StridedLayout<2> layout = coalesce<2>(o.shape, {&o.dst_strides, &o.src_strides});
+  constexpr int64_t kShortRun = 16;
+  if (layout.shape.back() >= kShortRun) return o;
+  // The longest dim along which the source is contiguous, moved last.
+  int64_t best = -1;
+  for (size_t d = 0; d < o.shape.size(); ++d) {
+    if (o.src_strides[d] == 1 && o.shape[d] > (best < 0 ? kShortRun - 1 : o.shape[size_t(best)])) best = int64_t(d);
+  }
+  if (best < 0) return o;
+  for (Shape* v : {&o.shape, &o.dst_strides, &o.src_strides}) {
+    int64_t moved = (*v)[size_t(best)];
+    v->erase(v->begin() + best);
+    v->push_back(moved);
+  }
+  return o;
+}
+
+}  // namespace
+
 void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
+  const CopyOrder order = copy_order(src, dst);
   dispatch_any(src.dtype(), [&](auto s) {
     using S = decltype(s);
     dispatch_any(dst.dtype(), [&](auto d) {
       using D = decltype(d);
       const S* ps = static_cast<const S*>(src.raw_data());
       D* pd = static_cast<D*>(dst.raw_data());
-      for_each_row<2>(dst.shape(), {&dst.strides(), &src.strides()}, [&](auto off, auto st, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) pd[off[0] + i * st[0]] = convert<D>(ps[off[1] + i * st[1]]);
+      for_each_row<2>(order.shape, {&order.dst_strides, &order.src_strides}, [&](auto off, auto st, int64_t n) {
+        D* out = pd + off[0];
+        const S* in = ps + off[1];
+        if (st[0] == 1 && st[1] == 1) {
+#pragma omp simd
+          for (int64_t i = 0; i < n; ++i) out[i] = convert<D>(in[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) out[i * st[0]] = convert<D>(in[i * st[1]]);
+        }
       });
     });
   });
