@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  dataset-fashion-mnist  # /usr/share/datasets/fashion-mnist/*.gz: the `make run` default's data
 )
 if [ "${STRATA_WITH_TORCH:-0}" = 1 ]; then
   packages+=(python3-torch python3-numpy)
