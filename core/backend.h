@@ -115,6 +115,14 @@ class Backend {
                                   const AttentionArgs& args, const Tensor& dq, const Tensor& dk,
                                   const Tensor& dv) = 0;
 
+  // ---- BLAST coupling (s (b, b, r), z, w, dw, dz (b, N, r); contiguous) ------
+  // w[i, n, k] = sum_j s[i, j, k] z[j, n, k]
+  virtual void blast_mix(const Tensor& s, const Tensor& z, const Tensor& w) = 0;
+  // dz[j, n, k] = sum_i s[i, j, k] dw[i, n, k]; ds[i, j, k] = sum_n z[j, n, k] dw[i, n, k].
+  // Either output may be undefined (not wanted).
+  virtual void blast_mix_backward(const Tensor& s, const Tensor& z, const Tensor& dw, const Tensor& dz,
+                                  const Tensor& ds) = 0;
+
   // ---- optimizers (flat contiguous f32 arenas) -----------------------------
   virtual void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m,
                           const Tensor& v, const AdamWArgs& args) = 0;

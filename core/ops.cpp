@@ -305,6 +305,67 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return c;
 }
 
+// ---- BLAST: matmul into an existing view ------------------------------------------------
+
+namespace {
+
+// Points args at x's matrices (a copy of x when its layout is not GEMM-able).
+// Returns the tensor whose storage args reads, which must outlive the call.
+Tensor gemm_operand(const Tensor& x, const Shape& batch, bool& transposed, int64_t& ld, int64_t& stride) {
+  if (matrix_layout(x, transposed, ld) && batch_stride(x, batch, stride)) return x;
+  Shape full = batch;
+  full.push_back(x.size(-2));
+  full.push_back(x.size(-1));
+  Tensor c = contiguous(expand(x, full));
+  matrix_layout(c, transposed, ld);
+  batch_stride(c, batch, stride);
+  return c;
+}
+
+}  // namespace
+
+void matmul_out(const Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accumulate) {
+  check_pair("matmul_out", a_in, b_in);
+  check_pair("matmul_out", out, a_in);
+  check_floating("matmul_out", a_in);
+  if (a_in.dim() < 2 || b_in.dim() < 2 || a_in.size(-1) != b_in.size(-2)) {
+    fail("matmul_out", "cannot multiply {} @ {}", shape_str(a_in.shape()), shape_str(b_in.shape()));
+  }
+  Shape batch = broadcast_shapes(Shape(a_in.shape().begin(), a_in.shape().end() - 2),
+                                 Shape(b_in.shape().begin(), b_in.shape().end() - 2), "matmul_out");
+  Shape expected = batch;
+  expected.push_back(a_in.size(-2));
+  expected.push_back(b_in.size(-1));
+  if (out.shape() != expected) {
+    fail("matmul_out", "{} @ {} is {}, but out is {}", shape_str(a_in.shape()), shape_str(b_in.shape()),
+         shape_str(expected), shape_str(out.shape()));
+  }
+  if (out.numel() == 0) return;
+  GemmArgs args;
+  bool out_transposed = false;
+  int64_t stride_c = 0;
+  const bool direct = matrix_layout(out, out_transposed, args.ldc) && !out_transposed &&
+                      batch_stride(out, batch, stride_c) && (shape_numel(batch) == 1 || stride_c != 0);
+  if (!direct || a_in.size(-1) == 0) {  // through a temporary (k == 0: the product is zero)
+    Tensor product = matmul(a_in, b_in);
+    accumulate ? add_(out, product) : copy_(out, product);
+    return;
+  }
+  args.dtype = out.dtype();
+  args.m = out.size(-2);
+  args.n = out.size(-1);
+  args.k = a_in.size(-1);
+  args.batch = shape_numel(batch);
+  Tensor a = gemm_operand(a_in, batch, args.trans_a, args.lda, args.stride_a);
+  Tensor b = gemm_operand(b_in, batch, args.trans_b, args.ldb, args.stride_b);
+  args.a = a.raw_data();
+  args.b = b.raw_data();
+  args.c = out.raw_data();
+  args.stride_c = stride_c;
+  args.beta = accumulate ? 1.0 : 0.0;
+  backend_of(out).gemm(args);
+}
+
 // ---- fused row ops ----------------------------------------------------------------------
 
 namespace {

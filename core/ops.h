@@ -105,6 +105,23 @@ AttentionGrads attention_backward(const Tensor& q, const Tensor& k, const Tensor
                                   const AttentionResult& saved, const Tensor& dout,
                                   const AttentionArgs& args);
 
+// ---- BLAST (block low-rank with shared bases; layers/blast.h) ----------------------
+// out = a @ b written into an existing view (out += a @ b when accumulate), so
+// batched products can read and write column blocks of larger matrices
+// without copies: out may be e.g. a (N, out) matrix viewed as (b, N, p) with
+// batch stride p and row stride out. Shapes as matmul; out must have
+// exactly the result's shape. When out's layout is not a strided batch of
+// row-major matrices the product goes through a temporary. out must not
+// overlap itself or the operands.
+void matmul_out(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate = false);
+// BLAST's coupling stage: w[i] = sum_j s[i, j] * z[j] (elementwise over the
+// rank), s (b, b, r), z (b, N, r) -> w (b, N, r).
+Tensor blast_mix(const Tensor& s, const Tensor& z);
+// Its backward: dz[j] = sum_i s[i, j] * dw[i] and ds[i, j] = sum_n z[j, n] * dw[i, n];
+// each only when asked (undefined otherwise).
+struct BlastMixGrads { Tensor dz, ds; };
+BlastMixGrads blast_mix_backward(const Tensor& s, const Tensor& z, const Tensor& dw, bool need_dz, bool need_ds);
+
 // ---- checks shared by the ops ------------------------------------------------------
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);

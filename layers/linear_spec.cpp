@@ -1,8 +1,17 @@
 #include "layers/linear_spec.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/ops.h"
+#include "layers/blast.h"
+#include "layers/block_diagonal.h"
+#include "layers/gblr.h"
+#include "layers/low_rank.h"
+#include "layers/monarch.h"
 
 namespace strata {
 
@@ -62,28 +71,156 @@ Projection from_dense(const Tensor& weight, const LinearSpec& spec, LinearOption
   return p;
 }
 
-}  // namespace strata
+// ---- parsing --------------------------------------------------------------------
 
-namespace strata {
+namespace {
 
+const std::vector<std::string> kKeys = {"type", "blocks", "rank", "flops_ratio", "params_ratio", "bias"};
+// Every structure a spec may name (blast and gblr come with their layers).
+const std::vector<std::string> kTypes = {"dense", "low_rank", "block_diagonal", "monarch", "gblr", "blast"};
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'x'?)" naming the closest candidate when it is near
+// enough to be a typo: within max(2, |word| / 3) edits.
+std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_distance) best = &c, best_distance = d;
+  }
+  return best ? fmt::format(" (did you mean '{}'?)", *best) : "";
+}
+
+std::string where(const std::string& file, const YAML::Node& node) {
+  return fmt::format("{}:{}", file, node.Mark().line + 1);
+}
+
+// Throws naming the key and its line.
+[[noreturn]] void key_error(const std::string& file, const YAML::Node& at, const std::string& key,
+                            const std::string& reason) {
+  LinearSpec located;
+  located.source = where(file, at);
+  spec_error(located, key, reason);
+}
+
+template <typename T>
+T scalar_as(const std::string& file, const YAML::Node& key, const YAML::Node& value, const char* expected) {
+  const std::string name = key.as<std::string>();
+  if (!value.IsScalar()) {
+    const char* got = value.IsMap() ? "a map" : value.IsSequence() ? "a sequence" : "nothing";
+    key_error(file, key, name, fmt::format("expected {}, got {}", expected, got));
+  }
+  try {
+    return value.as<T>();
+  } catch (const YAML::Exception&) {
+    key_error(file, key, name, fmt::format("expected {}, got '{}'", expected, value.Scalar()));
+  }
+}
+
+}  // namespace
+
+LinearSpec parse_linear_spec(const YAML::Node& node, const std::string& file) {
+  LinearSpec spec;
+  if (!node.IsMap()) {
+    LinearSpec located;
+    located.source = node.IsDefined() ? where(file, node) : file;
+    spec_error(located, "type", "a linear spec must be a map such as {type: low_rank, rank: 64}");
+  }
+  spec.source = where(file, node);
+  for (const auto& item : node) {
+    const YAML::Node& key = item.first;
+    const YAML::Node& value = item.second;
+    const std::string name = key.IsScalar() ? key.Scalar() : "?";
+    if (name == "type") {
+      spec.type = scalar_as<std::string>(file, key, value, "a structure name");
+      if (std::find(kTypes.begin(), kTypes.end(), spec.type) == kTypes.end()) {
+        key_error(file, key, "type", fmt::format("unknown structure '{}'{}; valid types: {}", spec.type,
+                                                 suggestion(spec.type, kTypes), join(kTypes)));
+      }
+    } else if (name == "blocks") {
+      spec.blocks = scalar_as<int64_t>(file, key, value, "an integer");
+    } else if (name == "rank") {
+      spec.rank = scalar_as<int64_t>(file, key, value, "an integer");
+    } else if (name == "flops_ratio") {
+      spec.flops_ratio = scalar_as<double>(file, key, value, "a number");
+    } else if (name == "params_ratio") {
+      spec.params_ratio = scalar_as<double>(file, key, value, "a number");
+    } else if (name == "bias") {
+      spec.bias = scalar_as<bool>(file, key, value, "true or false");
+    } else {
+      key_error(file, key, name,
+                fmt::format("unknown key{}; valid keys: {}", suggestion(name, kKeys), join(kKeys)));
+    }
+  }
+  return spec;
+}
+
+// ---- the factory: one case per structure ------------------------------------------------
+
+// Dispatches to the structure's static resolve. The result is an explicit
+// size with no budget left (gblr keeps its flops_ratio, which sets its mask
+// widths), so resolving it again, as make_linear does, is a no-op.
 LinearSpec resolve_linear_spec(const LinearSpec& spec, int64_t in_features, int64_t out_features) {
+  LinearSpec out;
   if (spec.type == "dense") {
     if (spec.blocks || spec.rank || spec.flops_ratio || spec.params_ratio) {
       spec_error(spec, "type", "dense takes no blocks, rank or budget");
     }
-    return spec;
+    out = spec;
+  } else if (spec.type == "low_rank") {
+    out = LowRank::resolve(spec, in_features, out_features);
+  } else if (spec.type == "block_diagonal") {
+    out = BlockDiagonal::resolve(spec, in_features, out_features);
+  } else if (spec.type == "monarch") {
+    out = Monarch::resolve(spec, in_features, out_features);
   }
-  (void)in_features;
-  (void)out_features;
-  spec_error(spec, "type", fmt::format("unknown structure '{}'", spec.type));
+  else if (spec.type == "blast") {
+    out = Blast::resolve(spec, in_features, out_features);
+  }
+  else if (spec.type == "gblr") {
+    return Gblr::resolve_spec(spec, in_features, out_features);  // keeps flops_ratio: it sets the mask widths
+  }
+  else {
+    spec_error(spec, "type", fmt::format("unknown structure '{}'; valid types: {}", spec.type, join(kTypes)));
+  }
+  out.flops_ratio = out.params_ratio = 0.0;
+  return out;
 }
 
 std::unique_ptr<StructuredLinear> make_linear(const LinearSpec& spec, int64_t in_features, int64_t out_features,
                                               LinearOptions options) {
-  LinearSpec resolved = resolve_linear_spec(spec, in_features, out_features);
-  options.bias = resolved.bias;
-  if (resolved.type == "dense") return std::make_unique<Linear>(in_features, out_features, options);
-  spec_error(spec, "type", fmt::format("unknown structure '{}'", spec.type));
+  const LinearSpec r = resolve_linear_spec(spec, in_features, out_features);
+  options.bias = r.bias;
+  if (r.type == "dense") return std::make_unique<Linear>(in_features, out_features, options);
+  if (r.type == "low_rank") return std::make_unique<LowRank>(in_features, out_features, r.rank, options);
+  if (r.type == "block_diagonal") return std::make_unique<BlockDiagonal>(in_features, out_features, r.blocks, options);
+  if (r.type == "monarch") return std::make_unique<Monarch>(in_features, out_features, r.blocks, r.rank, options);
+  if (r.type == "blast") return std::make_unique<Blast>(in_features, out_features, r.blocks, r.rank, options);
+  if (r.type == "gblr") {
+    return std::make_unique<Gblr>(in_features, out_features, Gblr::resolve(r, in_features, out_features), options);
+  }
+  spec_error(spec, "type", fmt::format("unknown structure '{}'; valid types: {}", spec.type, join(kTypes)));
 }
 
 }  // namespace strata

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "core/error.h"
+#include "tools/bench_factorize.h"
 #include "tools/bench_layers.h"
 #include "tools/demo_mlp.h"
 
@@ -58,6 +59,25 @@ void add_bench_layers(CLI::App& bench, strata::tools::BenchLayersOptions& o) {
   layers->add_option("--threads", o.threads, "OpenMP threads (0: default)")->check(int_range(0, 1024))->capture_default_str();
 }
 
+void add_bench_factorize(CLI::App& bench, strata::tools::BenchFactorizeOptions& o) {
+  CLI::App* factorize = bench.add_subcommand(
+      "factorize", "BLAST factorization experiment: GD vs PrecGD on a random 256x256 BLAST target (b=4, r*=8, r=32)");
+  factorize->add_flag("--json", o.json, "one JSON object per line: method, iter, rel_error");
+  factorize->add_option("--iters", o.iterations, "iterations of each method")->check(int_range(1, 1'000'000))->capture_default_str();
+  factorize->add_option("--size", o.size, "rows and columns of the target")->check(int_range(1, 1 << 14))->capture_default_str();
+  factorize->add_option("--blocks", o.blocks, "blocks per side")->check(int_range(1, 1 << 10))->capture_default_str();
+  factorize->add_option("--true-rank", o.true_rank, "rank of the target's factors")->check(int_range(1, 1 << 16))->capture_default_str();
+  factorize->add_option("--rank", o.rank, "fitted rank")->check(int_range(1, 1 << 16))->capture_default_str();
+  factorize->add_option("--lr", o.lr, "initial step (decays linearly to 0)")->check(positive_up_to(100.0))->capture_default_str();
+  factorize->add_option("--delta", o.delta, "PrecGD damping: eps = delta ||W - W_hat||_F")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  factorize->add_option("--seed", o.seed, "seed of the target and the initialisation")->capture_default_str();
+  factorize->add_option("--print-every", o.print_every, "table rows every N iterations")
+      ->check(int_range(1, 1'000'000))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +91,8 @@ int main(int argc, char** argv) {
   bench->require_subcommand(1);
   strata::tools::BenchLayersOptions layers_options;
   add_bench_layers(*bench, layers_options);
+  strata::tools::BenchFactorizeOptions factorize_options;
+  add_bench_factorize(*bench, factorize_options);
 
   try {
     app.parse(argc, argv);
@@ -82,6 +104,7 @@ int main(int argc, char** argv) {
   try {
     if (demo->got_subcommand("mlp")) return strata::tools::run_mlp_demo(mlp_options);
     if (bench->got_subcommand("layers")) return strata::tools::run_bench_layers(layers_options);
+    if (bench->got_subcommand("factorize")) return strata::tools::run_bench_factorize(factorize_options);
   } catch (const strata::Error& e) {
     fmt::print(stderr, "strata: error: {}\n", e.what());
     return kUsageError;

@@ -1,7 +1,7 @@
 #pragma once
 // The CPU backend: OpenBLAS for GEMM, OpenMP loops for everything else.
 // Each family of kernels lives in its own file (elementwise.cpp, reduce.cpp,
-// gemm.cpp, rows.cpp, index.cpp, attention.cpp, optim.cpp).
+// gemm.cpp, rows.cpp, index.cpp, attention.cpp, optim.cpp, blast.cpp).
 #include "core/backend.h"
 
 namespace strata::cpu {
@@ -45,6 +45,11 @@ class CpuBackend final : public Backend {
   void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
                           const Tensor& lse, const Tensor& dout, const AttentionArgs& args,
                           const Tensor& dq, const Tensor& dk, const Tensor& dv) override;
+
+  // BLAST coupling kernels (blast.cpp)
+  void blast_mix(const Tensor& s, const Tensor& z, const Tensor& w) override;
+  void blast_mix_backward(const Tensor& s, const Tensor& z, const Tensor& dw, const Tensor& dz,
+                          const Tensor& ds) override;
 
   void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
                   const AdamWArgs& args) override;

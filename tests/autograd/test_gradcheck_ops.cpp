@@ -4,6 +4,7 @@
 // case below fails as "no gradcheck case".
 #include <map>
 
+#include "autograd/blast_ops.h"
 #include "tests/support/test_util.h"
 
 namespace strata {
@@ -90,6 +91,17 @@ std::map<std::string, std::function<void()>> gradcheck_cases() {
     expect_gradcheck([](const Inputs& in) { return amax(in[0], 1); }, {random_tensor({3, 5}, 1)});
     expect_gradcheck([](const Inputs& in) { return amax(in[0], 0, true); }, {random_tensor({4, 2, 3}, 2)});
     expect_gradcheck([](const Inputs& in) { return amax(in[0], -1); }, {noncontiguous_tensor({3, 4}, 3)});
+  };
+  c["blast_linear"] = [] {
+    // b = 3 blocks, in 6 (q 2), out 9 (p 3), rank 2; with and without bias,
+    // a 3-D input, and non-contiguous input and factors.
+    auto blast = [](const Inputs& in) { return blast_linear(in[0], in[1], in[2], in[3], in.size() > 4 ? in[4] : Tensor()); };
+    expect_gradcheck(blast, {random_tensor({4, 6}, 1), random_tensor({3, 3, 2}, 2), random_tensor({3, 2, 2}, 3),
+                             random_tensor({3, 3, 2}, 4), random_tensor({9}, 5)});
+    expect_gradcheck(blast, {random_tensor({2, 3, 6}, 6), random_tensor({3, 3, 2}, 7), random_tensor({3, 2, 2}, 8),
+                             random_tensor({3, 3, 2}, 9)});
+    expect_gradcheck(blast, {noncontiguous_tensor({5, 6}, 10), noncontiguous_tensor({3, 3, 2}, 11),
+                             noncontiguous_tensor({3, 2, 2}, 12), noncontiguous_tensor({3, 3, 2}, 13)});
   };
   c["matmul"] = [] {
     expect_gradcheck([](const Inputs& in) { return matmul(in[0], in[1]); }, {random_tensor({3, 4}, 1), random_tensor({4, 5}, 2)});
