@@ -18,8 +18,10 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Trains configs/default.yaml (a small ViT on Fashion-MNIST) into runs/default,
+# replacing an earlier `make run`'s outputs.
 run: build
-	@$(BUILD)/tools/strata demo mlp
+	@$(BUILD)/tools/strata train configs/default.yaml --overwrite
 
 # ASan + UBSan build of the whole test suite, in its own folder.
 sanitize:

@@ -34,12 +34,17 @@ Defaults defaults_for(const std::string& dataset, int64_t folder_channels, int64
   return {"", 3, folder_size, 0, true, {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
 }
 
-// Reads a key that only some datasets take; refuses it for the others.
+// Reads a key that only some datasets take; refuses it for the others. An
+// inapplicable key is not recorded either, so the resolved config (which
+// records every value read) reads back without error.
 template <typename T>
 void dataset_specific(config::Section& s, const std::string& key, T& value, bool applies, const std::string& which,
                       std::function<std::string(const T&)> check = {}) {
-  if (s.has(key) && !applies) s.error(key, fmt::format("only applies to dataset {}", which));
-  s.field(key, value, check);
+  if (applies) {
+    s.field(key, value, check);
+  } else if (s.has(key)) {
+    s.error(key, fmt::format("only applies to dataset {}", which));
+  }
 }
 
 std::function<std::string(const std::vector<double>&)> per_channel(int64_t channels, bool positive) {

@@ -96,9 +96,12 @@ void print_table_row(const Row& r) {
              r.timing.fwd_bwd_ms / r.dense_fwd_bwd_ms);
 }
 
+// "b=3 r=190", leaving out what the structure does not use.
 std::string describe(const LinearSpec& s) {
-  std::string d = s.type == "dense" ? "dense" : fmt::format("b={} r={}", s.blocks, s.rank);
-  return d;
+  std::vector<std::string> parts;
+  if (s.blocks) parts.push_back(fmt::format("b={}", s.blocks));
+  if (s.rank) parts.push_back(fmt::format("r={}", s.rank));
+  return parts.empty() ? s.type : fmt::format("{}", fmt::join(parts, " "));
 }
 
 }  // namespace

@@ -11,6 +11,9 @@
 #include "tools/bench_factorize.h"
 #include "tools/bench_layers.h"
 #include "tools/demo_mlp.h"
+#include "tools/eval.h"
+#include "tools/info.h"
+#include "tools/train.h"
 
 namespace {
 
@@ -93,6 +96,12 @@ int main(int argc, char** argv) {
   add_bench_layers(*bench, layers_options);
   strata::tools::BenchFactorizeOptions factorize_options;
   add_bench_factorize(*bench, factorize_options);
+  strata::tools::TrainCommandOptions train_options;
+  CLI::App* train = strata::tools::add_train_command(app, train_options);
+  strata::tools::EvalCommandOptions eval_options;
+  CLI::App* eval = strata::tools::add_eval_command(app, eval_options);
+  strata::tools::InfoCommandOptions info_options;
+  CLI::App* info = strata::tools::add_info_command(app, info_options);
 
   try {
     app.parse(argc, argv);
@@ -105,6 +114,9 @@ int main(int argc, char** argv) {
     if (demo->got_subcommand("mlp")) return strata::tools::run_mlp_demo(mlp_options);
     if (bench->got_subcommand("layers")) return strata::tools::run_bench_layers(layers_options);
     if (bench->got_subcommand("factorize")) return strata::tools::run_bench_factorize(factorize_options);
+    if (train->parsed()) return strata::tools::run_train(train_options);
+    if (eval->parsed()) return strata::tools::run_eval(eval_options);
+    if (info->parsed()) return strata::tools::run_info(info_options);
   } catch (const strata::Error& e) {
     fmt::print(stderr, "strata: error: {}\n", e.what());
     return kUsageError;
