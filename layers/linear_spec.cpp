@@ -1,5 +1,7 @@
 #include "layers/linear_spec.h"
 
+#include "config/config.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -85,31 +87,11 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
-}
-
 // " (did you mean 'x'?)" naming the closest candidate when it is near
-// enough to be a typo: within max(2, |word| / 3) edits.
+// enough to be a typo (config::closest_match's rule).
 std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
-  const std::string* best = nullptr;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
-  for (const std::string& c : candidates) {
-    size_t d = edit_distance(word, c);
-    if (d < best_distance) best = &c, best_distance = d;
-  }
-  return best ? fmt::format(" (did you mean '{}'?)", *best) : "";
+  std::string best = config::closest_match(word, candidates);
+  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
 }
 
 std::string where(const std::string& file, const YAML::Node& node) {
