@@ -58,7 +58,7 @@ Totals totals_of(const std::vector<LayerCost>& rows) {
   return t;
 }
 
-void print_table(const ImageClassifier& model, const std::vector<LayerCost>& rows) {
+void print_table(const Model& model, const std::vector<LayerCost>& rows) {
   size_t name_w = 5, structure_w = 9, shape_w = 5;
   for (const LayerCost& r : rows) {
     name_w = std::max(name_w, r.name.size());

@@ -72,9 +72,12 @@ CLI::App* add_train_command(CLI::App& app, TrainCommandOptions& o) {
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);  // one value per --set: `--set a=1 CONFIG` keeps CONFIG positional
   train->add_option("--resume", o.resume, "continue the run in this folder (or from this checkpoint file)");
+  train->add_option("--init", o.init, "initialise the weights from this checkpoint and train from step 0")
+      ->check(CLI::ExistingFile);
   train->add_flag("--overwrite", o.overwrite, "start afresh in a --out folder that holds an earlier run");
   train->callback([&o] {
-    if (o.config.empty() && o.resume.empty()) throw CLI::RequiredError("config (or --resume)");
+    if (o.config.empty() && o.resume.empty() && o.init.empty()) throw CLI::RequiredError("config (or --resume or --init)");
+    if (!o.init.empty() && !o.resume.empty()) throw CLI::ValidationError("--init", "cannot be combined with --resume");
     if (o.overwrite && !o.resume.empty()) throw CLI::ValidationError("--overwrite", "cannot be combined with --resume");
   });
   return train;
@@ -82,12 +85,14 @@ CLI::App* add_train_command(CLI::App& app, TrainCommandOptions& o) {
 
 int run_train(const TrainCommandOptions& o) {
   const std::string checkpoint = o.resume.empty() ? "" : resume_checkpoint(o.resume);
-  RunConfig config = read_run_config(load_config(o, checkpoint));
+  RunConfig config = read_run_config(load_config(o, checkpoint.empty() ? o.init : checkpoint));
   TrainerOptions options;
   options.out_dir = !o.out.empty()            ? o.out
                     : !checkpoint.empty()     ? run_folder_of(checkpoint)
-                                              : (fs::path("runs") / fs::path(o.config).stem()).string();
+                    : !o.config.empty()       ? (fs::path("runs") / fs::path(o.config).stem()).string()
+                                              : (fs::path("runs") / (fs::path(o.init).stem().string() + "_retrain")).string();
   options.resume_from = checkpoint;
+  options.init_from = o.init;
   if (checkpoint.empty()) prepare_fresh_out(options.out_dir, o.overwrite);
   Trainer trainer(std::move(config), options);
   // Installed only now: a Ctrl-C while the data loads just ends the process.

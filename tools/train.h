@@ -1,5 +1,5 @@
 #pragma once
-// `strata train CONFIG [--out DIR] [--set key=value]... [--resume DIR|FILE] [--overwrite]`
+// `strata train CONFIG [--out DIR] [--set key=value]... [--resume DIR|FILE] [--init FILE] [--overwrite]`
 //
 //   CONFIG        a run config (train/run_config.h); optional with --resume,
 //                 which then uses the config stored in the checkpoint
@@ -8,6 +8,9 @@
 //   --set k=v     overrides, applied after the file and its base chain
 //   --resume X    continue a run: X is a run folder (its
 //                 checkpoints/last.safetensors) or a checkpoint file
+//   --init FILE   initialise the model's weights from a checkpoint (e.g. one
+//                 `strata compress` wrote) and train afresh from step 0;
+//                 CONFIG is then optional: the checkpoint's stored config
 //   --overwrite   start afresh in a folder that holds an earlier run,
 //                 deleting its checkpoints and metrics (without it such a
 //                 folder is refused, so a run is never clobbered by accident)
@@ -28,6 +31,7 @@ struct TrainCommandOptions {
   std::string out;
   std::vector<std::string> overrides;
   std::string resume;
+  std::string init;
   bool overwrite = false;
 };
 

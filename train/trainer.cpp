@@ -126,6 +126,7 @@ std::string Trainer::State::describe() const {
       config.data.batch_size, comm->world_size() > 1 ? fmt::format(" on each of {} ranks", comm->world_size()) : "",
       steps_total, epochs_total, schedule_kind_name(sc.kind), sc.base_lr, sc.warmup_steps, options.out_dir);
   if (step > 0) text += fmt::format("\nresumed from {} at step {}", options.resume_from, step);
+  if (!options.init_from.empty() && step == 0) text += fmt::format("\nweights initialised from {}", options.init_from);
   return text;
 }
 
@@ -209,6 +210,7 @@ void Trainer::State::setup() {
   load_data();
   build_model();
   plan_steps();
+  if (!options.init_from.empty()) restore_model(*model, load_checkpoint(options.init_from));
   if (!options.resume_from.empty()) resume(options.resume_from);
   // Every rank starts from rank 0's weights (identical already when seeded alike).
   comm->broadcast(arena->params(), 0);

@@ -45,6 +45,10 @@ namespace strata {
 struct TrainerOptions {
   std::string out_dir;
   std::string resume_from;  // a checkpoint file; empty: start fresh
+  // A checkpoint whose model weights initialise a fresh run (optimizer, step
+  // and data position start anew): re-training after `strata compress`, or
+  // fine-tuning. Every tensor must match the model by name and shape.
+  std::string init_from;
   // Polled after every step besides the signal flag (tests stop a run this way).
   std::function<bool(int64_t step)> should_stop;
   FILE* console = stdout;  // progress and messages (rank 0)

@@ -210,5 +210,27 @@ TEST(Trainer, ResumingAFinishedRunDoesNothing) {
   EXPECT_EQ(weights(first), weights(again));
 }
 
+TEST(Trainer, InitFromACheckpointStartsAFreshRunFromItsWeights) {
+  TempDir dir;
+  testing::write_cifar10_fixture(dir / "cifar", kPerBatch, kTestCount);
+  Trainer first(make_config(dir / "cifar", 3), options_for(dir / "first"));
+  first.run();
+  const std::vector<float> trained = weights(first);
+
+  // A different seed would initialise other weights: --init must replace them all.
+  TrainerOptions o = options_for(dir / "second");
+  o.init_from = dir / "first/checkpoints/last.safetensors";
+  Trainer second(make_config(dir / "cifar", 2, {"train.seed=7"}), o);
+  EXPECT_EQ(weights(second), trained);
+  const TrainResult result = second.run();
+  EXPECT_EQ(result.step, 2);  // from step 0, not the checkpoint's 3
+  EXPECT_NE(weights(second), trained);
+
+  // A checkpoint of another architecture is refused by name and shape.
+  TrainerOptions wrong = options_for(dir / "third");
+  wrong.init_from = dir / "first/checkpoints/last.safetensors";
+  EXPECT_THROW(Trainer(make_config(dir / "cifar", 2, {"model.width=64"}), wrong), Error);
+}
+
 }  // namespace
 }  // namespace strata

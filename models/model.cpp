@@ -1,4 +1,4 @@
-#include "models/image_classifier.h"
+#include "models/model.h"
 
 #include <fmt/format.h>
 
@@ -30,13 +30,13 @@ LayerCost linear_cost(const NamedLinear& linear, int64_t tokens) {
   return c;
 }
 
-int64_t ImageClassifier::flops_per_sample() const {
+int64_t Model::flops_per_sample() const {
   int64_t total = 0;
   for (const LayerCost& c : layer_costs()) total += c.flops;
   return total;
 }
 
-int64_t ImageClassifier::dense_flops_per_sample() const {
+int64_t Model::dense_flops_per_sample() const {
   int64_t total = 0;
   for (const LayerCost& c : layer_costs()) total += c.dense_flops;
   return total;
