@@ -3,6 +3,9 @@
 #include <array>
 
 #include "core/cpu/cpu_backend.h"
+#ifdef STRATA_HAS_CUDA
+#include "core/cuda/cuda_api.h"
+#endif
 
 namespace strata {
 
@@ -17,9 +20,13 @@ std::array<Backend*, 2>& registry() {
 }  // namespace
 
 Backend& backend_for(Device device) {
-  Backend* backend = registry()[size_t(device.type)];
-  if (!backend) fail("backend", "no backend for device {} (built without CUDA or no GPU present)", device.str());
-  return *backend;
+  if (Backend* backend = registry()[size_t(device.type)]) return *backend;
+#ifdef STRATA_HAS_CUDA
+  // One backend per GPU, created on first use; throws "no CUDA device: ..."
+  // when there is none.
+  if (device.type == DeviceType::cuda) return cuda::backend(device.index);
+#endif
+  fail("backend", "no backend for device {} (built without CUDA)", device.str());
 }
 
 void register_backend(DeviceType type, Backend* backend) { registry()[size_t(type)] = backend; }

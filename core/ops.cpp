@@ -63,10 +63,13 @@ std::vector<int> normalized_dims(const std::vector<int64_t>& dims, int64_t rank,
 void copy_(const Tensor& dst, const Tensor& src) {
   check_defined("copy_", dst);
   check_defined("copy_", src);
-  check_same_device("copy_", dst, src);
   broadcast_shapes(src.shape(), dst.shape(), "copy_");
   if (dst.numel() == 0) return;
-  backend_of(dst).copy(expand(src, dst.shape()), dst);
+  // Between devices (a host tensor into a GPU one, or back: loading a
+  // checkpoint into a model on the GPU) the non-CPU side's backend moves
+  // the bytes, as in PyTorch's copy_.
+  const Device via = dst.device().type != DeviceType::cpu ? dst.device() : src.device();
+  backend_for(via).copy(expand(src, dst.shape()), dst);
 }
 
 void fill_(const Tensor& dst, double value) {
@@ -466,13 +469,17 @@ CrossEntropyResult cross_entropy_rows(const Tensor& logits_in, const Tensor& tar
   if (is_floating(target_in.dtype())) {
     fail("cross_entropy", "target must be an integer tensor, got {}", dtype_name(target_in.dtype()));
   }
+  // Checked on the host (a copy when the target is on a GPU), then used
+  // on the logits' device.
   Tensor target = contiguous(cast(target_in, DType::i64));
-  const int64_t* t = target.data<int64_t>();
-  for (int64_t i = 0; i < target.numel(); ++i) {
+  Tensor target_host = target.to(Device::cpu());
+  const int64_t* t = target_host.data<int64_t>();
+  for (int64_t i = 0; i < target_host.numel(); ++i) {
     if (t[i] != ignore_index && (t[i] < 0 || t[i] >= classes)) {
       fail("cross_entropy", "target {} at row {} is out of range [0, {})", t[i], i, classes);
     }
   }
+  target = target.to(logits_in.device());
   Tensor logits = contiguous(logits_in);
   CrossEntropyResult r{empty({logits.size(0)}, logits.options()), empty({logits.size(0)}, logits.options())};
   if (logits.numel()) backend_of(logits).cross_entropy(logits, target, smoothing, ignore_index, r.loss_rows, r.lse);
@@ -484,7 +491,7 @@ Tensor cross_entropy_backward(const Tensor& logits_in, const Tensor& target, con
   Tensor logits = contiguous(logits_in);
   Tensor dlogits = empty(logits.shape(), logits.options());
   if (logits.numel()) {
-    backend_of(logits).cross_entropy_backward(logits, cast(contiguous(target), DType::i64), lse,
+    backend_of(logits).cross_entropy_backward(logits, cast(contiguous(target), DType::i64).to(logits.device()), lse,
                                               contiguous(dloss_rows), smoothing, ignore_index, dlogits);
   }
   return dlogits;
@@ -497,8 +504,9 @@ Tensor checked_index(const Tensor& index, int64_t limit, const char* op) {
     fail(op, "index must be an integer tensor, got {}", index.defined() ? dtype_name(index.dtype()) : "undefined");
   }
   Tensor idx = contiguous(cast(index, DType::i64));
-  const int64_t* p = idx.data<int64_t>();
-  for (int64_t i = 0; i < idx.numel(); ++i) {
+  Tensor host = idx.to(Device::cpu());  // checked on the host, a copy for a GPU index
+  const int64_t* p = host.data<int64_t>();
+  for (int64_t i = 0; i < host.numel(); ++i) {
     if (p[i] < 0 || p[i] >= limit) fail(op, "index {} at position {} is out of range [0, {})", p[i], i, limit);
   }
   return idx;
@@ -507,7 +515,7 @@ Tensor checked_index(const Tensor& index, int64_t limit, const char* op) {
 Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index) {
   check_defined("index_select", x_in);
   int d = normalize_dim(dim, x_in.dim(), "index_select");
-  Tensor idx = checked_index(index, x_in.shape()[d], "index_select");
+  Tensor idx = checked_index(index, x_in.shape()[d], "index_select").to(x_in.device());
   if (idx.dim() != 1) fail("index_select", "index must be 1-D, got {}", shape_str(idx.shape()));
   Tensor x = contiguous(x_in);
   Shape shape = x.shape();
@@ -520,7 +528,7 @@ Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index) {
 void index_add_(const Tensor& dst, int64_t dim, const Tensor& index, const Tensor& src_in) {
   check_pair("index_add_", dst, src_in);
   int d = normalize_dim(dim, dst.dim(), "index_add_");
-  Tensor idx = checked_index(index, dst.shape()[d], "index_add_");
+  Tensor idx = checked_index(index, dst.shape()[d], "index_add_").to(dst.device());
   Shape expect = dst.shape();
   expect[d] = idx.numel();
   if (idx.dim() != 1 || src_in.shape() != expect) {

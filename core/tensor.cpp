@@ -41,9 +41,18 @@ T* Tensor::data() const {
   return static_cast<T*>(raw_data());
 }
 
+Tensor Tensor::to(Device device) const {
+  if (this->device() == device) return *this;
+  Tensor out = empty(shape(), {dtype(), device});
+  // The copy between devices is the non-CPU side's job (host <-> device
+  // transfers live in its backend).
+  if (numel()) backend_for(device.type != DeviceType::cpu ? device : this->device()).copy(*this, out);
+  return out;
+}
+
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
-  Tensor flat = ops::contiguous(ops::cast(*this, dtype_of<T>()));
+  Tensor flat = ops::contiguous(ops::cast(to(Device::cpu()), dtype_of<T>()));
   const T* p = flat.data<T>();
   return std::vector<T>(p, p + flat.numel());
 }
@@ -149,7 +158,7 @@ Tensor zeros_like(const Tensor& other) { return zeros(other.shape(), other.optio
 Tensor arange(int64_t end, TensorOptions options) {
   std::vector<int64_t> values(size_t(std::max<int64_t>(end, 0)));
   for (int64_t i = 0; i < end; ++i) values[size_t(i)] = i;
-  return ops::cast(from_vector(values, {int64_t(values.size())}), options.dtype);
+  return ops::cast(from_vector(values, {int64_t(values.size())}), options.dtype).to(options.device);
 }
 
 template <typename T>

@@ -71,6 +71,11 @@ class Tensor {
 
   std::string str() const;  // values, shape and dtype, PyTorch-like
 
+  // A contiguous copy on `device` (this tensor itself when already there),
+  // same dtype. Not recorded by autograd: use it for inputs, targets and,
+  // through Module::to, parameters; the copy does not require grad.
+  Tensor to(Device device) const;
+
   TensorImpl* impl() const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }

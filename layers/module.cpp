@@ -152,6 +152,22 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
+void Module::to(Device device) {
+  NoGradGuard no_grad;
+  std::unordered_set<const TensorImpl*> moved;  // tied tensors move once
+  auto move = [&](const Tensor& t) {
+    if (!moved.insert(t.impl()).second || t.device() == device) return;
+    Tensor copy = t.to(device);
+    TensorImpl* impl = t.impl();
+    impl->storage = copy.impl()->storage;
+    impl->offset = copy.offset();
+    impl->strides = copy.strides();
+    if (impl->grad) impl->grad = Tensor(impl->grad).to(device).impl_ptr();
+  };
+  for (const auto& [name, t] : named_parameters()) move(t);
+  for (const auto& [name, t] : named_buffers()) move(t);
+}
+
 void Module::zero_grad() {
   for (const auto& t : parameters()) {
     if (Tensor g = t.grad(); g.defined()) ops::fill_(g, 0.0);

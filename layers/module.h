@@ -73,6 +73,13 @@ class Module {
   // Zeroes every defined .grad in place (keeps arena views bound).
   void zero_grad();
 
+  // ---- devices ---------------------------------------------------------------
+  // Moves every parameter and buffer (and any .grad) to `device` in place:
+  // each TensorImpl is rebound to a copy on the device, so every handle the
+  // layers hold follows. Views taken earlier, and a ParameterArena, keep
+  // the old memory: move the model first, then build the arena.
+  void to(Device device);
+
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   void check_new_name(const std::string& name) const;

@@ -8,6 +8,9 @@
 #include "data/data_config.h"
 #include "models/model_factory.h"
 #include "train/run_config.h"
+#ifdef STRATA_HAS_CUDA
+#include "core/cuda/cuda_api.h"
+#endif
 
 namespace strata::tools {
 
@@ -97,13 +100,30 @@ void print_json(const std::vector<LayerCost>& rows) {
              double(t.flops) / double(t.dense_flops));
 }
 
+// One line per CUDA device, or one line saying why there is none.
+void print_devices() {
+#ifdef STRATA_HAS_CUDA
+  std::string reason;
+  const std::vector<cuda::DeviceInfo> devices = cuda::list_devices(&reason);
+  if (devices.empty()) {
+    fmt::print("no CUDA devices found: {}\n", reason);
+    return;
+  }
+  for (const cuda::DeviceInfo& d : devices) {
+    fmt::print("cuda:{}  {}  {:.1f} GiB  compute capability {}.{}  {} SMs\n", d.index, d.name,
+               double(d.total_memory) / double(1 << 30), d.major, d.minor, d.multiprocessors);
+  }
+#else
+  fmt::print("no CUDA devices (built without CUDA)\n");
+#endif
+}
+
 }  // namespace
 
 CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
   CLI::App* info = app.add_subcommand(
       "info", "Per-layer parameters and FLOPs of a config's model, and their ratio to the all-dense model");
   info->add_option("config", o.config, "run config (YAML); only its model: and data: sections are read")
-      ->required()
       ->check(CLI::ExistingFile);
   // One value per --set, so `--set k=v CONFIG` does not take CONFIG as a second override.
   info->add_option("--set", o.overrides, "override a config key, e.g. --set 'model.linear={type: blast, blocks: 3, "
@@ -111,20 +131,27 @@ CLI::App* add_info_command(CLI::App& app, InfoCommandOptions& o) {
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
   info->add_flag("--json", o.json, "one JSON object per layer, then the totals");
+  info->add_flag("--devices", o.devices, "list the CUDA devices (name, memory, compute capability) and exit");
   return info;
 }
 
 int run_info(const InfoCommandOptions& o) {
+  if (o.devices) {
+    print_devices();
+    return 0;
+  }
+  if (o.config.empty()) fail("info", "a run config is required (or --devices to list CUDA devices)");
   config::Document doc = config::Document::load(o.config);
   for (const std::string& assignment : o.overrides) doc.apply_override(assignment);
   config::Section top(doc);
+  config::Section model_section = top.section("model");
   ImageShape shape;
-  if (top.has("data")) {
+  // Image models take their sizes from the data section; GPT-2's are all in its own.
+  if (top.has("data") && model_kind(read_model_name(model_section)) == ModelKind::image_classifier) {
     config::Section data = top.section("data");
     shape = implied_image_shape(data::read_data_config(data));
   }
-  config::Section model_section = top.section("model");
-  std::unique_ptr<ImageClassifier> model = make_image_model(model_section, shape);
+  std::unique_ptr<Model> model = make_model(model_section, shape);
   const std::vector<LayerCost> rows = model->layer_costs();
   if (o.json) print_json(rows);
   else print_table(*model, rows);

@@ -1,5 +1,6 @@
 #pragma once
 // `strata info CONFIG [--set key=value]... [--json]`
+// `strata info --devices`: the CUDA devices this build sees, or why none.
 //
 // Builds the model a run config describes and prints one row per layer:
 // name, structure, shape, parameters and forward FLOPs per sample (2 x
@@ -21,9 +22,10 @@
 namespace strata::tools {
 
 struct InfoCommandOptions {
-  std::string config;
+  std::string config;  // required unless `devices`
   std::vector<std::string> overrides;
-  bool json = false;  // one JSON object per layer, then one with the totals
+  bool json = false;     // one JSON object per layer, then one with the totals
+  bool devices = false;  // list the CUDA devices (name, memory, compute capability) instead
 };
 
 // Adds the subcommand to `app`; returns it.

@@ -1,0 +1,131 @@
+// The caching device allocator: freed blocks go to a free list per size
+// class (allocator_size_class, as on the CPU, rounded to 512 bytes) and are
+// handed out again, so a training step that repeats its shapes calls
+// cudaMalloc only during its first iterations. Blocks are never split or
+// merged: simple, and the size classes bound the waste to 25%.
+//
+// Safe without events because the backend runs everything on one stream:
+// a block freed by the host is reused only by work queued later on that
+// stream. When cudaMalloc fails, every cached block is released and the
+// allocation tried once more before reporting out of memory.
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/cuda/cuda_backend.h"
+#include "core/cuda/kernels.h"
+
+namespace strata::cuda {
+
+namespace {
+
+constexpr size_t kDeviceAlignment = 512;
+
+size_t device_size_class(size_t nbytes) {
+  size_t size = allocator_size_class(nbytes);
+  return (size + kDeviceAlignment - 1) / kDeviceAlignment * kDeviceAlignment;
+}
+
+class CachingCudaAllocator final : public Allocator {
+ public:
+  explicit CachingCudaAllocator(int device) : device_(device) {}
+
+  void* allocate(size_t nbytes) override {
+    const size_t size = device_size_class(nbytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.requests;
+    void* ptr = nullptr;
+    auto& bucket = free_blocks_[size];
+    if (!bucket.empty()) {
+      ptr = bucket.back();
+      bucket.pop_back();
+      ++stats_.cache_hits;
+    } else {
+      ptr = system_allocate(size);
+      ++stats_.system_allocs;
+      stats_.bytes_reserved += size;
+    }
+    stats_.bytes_in_use += size;
+    if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
+    return ptr;
+  }
+
+  void deallocate(void* ptr, size_t nbytes) override {
+    if (!ptr) return;
+    const size_t size = device_size_class(nbytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.bytes_in_use -= size;
+    free_blocks_[size].push_back(ptr);
+  }
+
+  AllocatorStats stats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+  void reset_peak() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_bytes_in_use = stats_.bytes_in_use;
+  }
+
+  void empty_cache() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    release_cached();
+  }
+
+ private:
+  // cudaMalloc on this allocator's device; on failure, frees the cache and retries once.
+  void* system_allocate(size_t size) {
+    int previous = -1;
+    STRATA_CUDA_CHECK(cudaGetDevice(&previous));
+    if (previous != device_) STRATA_CUDA_CHECK(cudaSetDevice(device_));
+    void* ptr = nullptr;
+    cudaError_t status = cudaMalloc(&ptr, size);
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      release_cached();
+      status = cudaMalloc(&ptr, size);
+    }
+    if (previous != device_) cudaSetDevice(previous);
+    if (status != cudaSuccess) {
+      cudaGetLastError();
+      throw Error(fmt::format("cuda allocator: cannot allocate {} bytes on cuda:{} ({} reserved, {} in use): {}", size,
+                              device_, stats_.bytes_reserved, stats_.bytes_in_use, cudaGetErrorString(status)));
+    }
+    return ptr;
+  }
+
+  // Caller holds the mutex. cudaFree synchronises the device, so no queued
+  // kernel still uses a block it frees.
+  void release_cached() {
+    for (auto& [size, blocks] : free_blocks_) {
+      for (void* ptr : blocks) {
+        cudaFree(ptr);
+        ++stats_.system_frees;
+        stats_.bytes_reserved -= size;
+      }
+      blocks.clear();
+    }
+  }
+
+  int device_;
+  mutable std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
+  AllocatorStats stats_;
+};
+
+}  // namespace
+
+Allocator& device_allocator(int device) {
+  static std::mutex mutex;
+  // Never destroyed, like cpu_allocator(): storages may outlive main().
+  static auto* allocators = new std::vector<std::unique_ptr<CachingCudaAllocator>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (allocators->size() <= size_t(device)) allocators->resize(size_t(device) + 1);
+  auto& slot = (*allocators)[size_t(device)];
+  if (!slot) slot = std::make_unique<CachingCudaAllocator>(device);
+  return *slot;
+}
+
+}  // namespace strata::cuda
