@@ -117,7 +117,16 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
       if (!target) continue;
       if (input_grads[i].defined()) {
         check_grad_shape(*node, input_grads[i], target->output_shape());
-        accumulate(grads[target], input_grads[i]);
+        // A leaf that already has a .grad (e.g. a view into a gradient arena)
+        // takes each contribution in place as it comes: no sum of a big
+        // gradient (a tied embedding's) is ever held besides it.
+        auto leaf = target->is_accumulator() ? target->leaf() : nullptr;
+        if (leaf && leaf->grad) {
+          accumulate_into_grad(leaf.get(), input_grads[i]);
+        } else {
+          accumulate(grads[target], input_grads[i]);
+        }
+        input_grads[i] = Tensor();
       }
       if (--deps[target] == 0) ready.push(target);
     }

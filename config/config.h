@@ -117,6 +117,10 @@ std::function<std::string(const T&)> in_range(T low, T high) {
     return v >= low && v <= high ? std::string() : fmt::format("must be in [{}, {}]", low, high);
   };
 }
+// A probability that excludes 1 (dropout rates, momentum): [0, 1).
+inline std::function<std::string(const double&)> unit_interval_open() {
+  return [](const double& v) { return v >= 0.0 && v < 1.0 ? std::string() : "must be in [0, 1)"; };
+}
 
 // Writes the resolved config (e.g. OUT/config.yaml).
 void write_yaml(const YAML::Node& node, const std::string& path);

@@ -77,9 +77,7 @@ void read_augment(config::Section& s, const Defaults& d, AugmentOptions& a) {
   s.field("mixup_alpha", a.mixup_alpha, config::non_negative<double>());
   s.field("cutmix_alpha", a.cutmix_alpha, config::non_negative<double>());
   s.field("mix_prob", a.mix_prob, config::in_range(0.0, 1.0));
-  s.field<double>("label_smoothing", a.label_smoothing, [](const double& v) -> std::string {
-    return v >= 0.0 && v < 1.0 ? std::string() : "must be in [0, 1)";
-  });
+  s.field("label_smoothing", a.label_smoothing, config::unit_interval_open());
 }
 
 std::string image_folder_split_dir(const std::string& root, Split split) {

@@ -79,4 +79,19 @@ LinearRoles read_linear_roles(config::Section& model, const std::string& key, co
   return out;
 }
 
+void check_linear_specs(config::Section& model, const LinearRoles& roles, const std::vector<RoleShape>& shapes) {
+  for (const auto& [role, shape] : shapes) {
+    auto key = roles.keys.find(role);
+    if (key == roles.keys.end()) continue;
+    try {
+      resolve_linear_spec(roles.at(role), shape.first, shape.second);
+    } catch (const Error& e) {
+      std::string reason = e.what();
+      const std::string prefix = "linear spec (" + roles.at(role).source + "): ";
+      if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+      model.error(key->second, fmt::format("role {} ({} -> {}): {}", role, shape.first, shape.second, reason));
+    }
+  }
+}
+
 }  // namespace strata

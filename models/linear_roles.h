@@ -44,4 +44,12 @@ struct LinearRoles {
 LinearRoles read_linear_roles(config::Section& model, const std::string& key, const std::vector<std::string>& roles,
                               const std::vector<std::string>& shared_roles);
 
+// The (in, out) of a role's layer.
+using RoleShape = std::pair<std::string, std::pair<int64_t, int64_t>>;
+
+// Resolves each configured spec against its layer now, so a spec that
+// cannot build (blocks not dividing, budget too small) is reported at its
+// config key instead of deep inside the model's constructor.
+void check_linear_specs(config::Section& model, const LinearRoles& roles, const std::vector<RoleShape>& shapes);
+
 }  // namespace strata

@@ -30,6 +30,21 @@ LayerCost linear_cost(const NamedLinear& linear, int64_t tokens) {
   return c;
 }
 
+LayerCost plain_cost(std::string name, std::string structure, std::string shape, int64_t params) {
+  LayerCost c;
+  c.name = std::move(name);
+  c.structure = std::move(structure);
+  c.shape = std::move(shape);
+  c.params = c.dense_params = params;
+  return c;
+}
+
+LinearsByName linears_by_name(const std::vector<NamedLinear>& linears) {
+  LinearsByName by_name;
+  for (const NamedLinear& l : linears) by_name[l.name] = &l;
+  return by_name;
+}
+
 int64_t Model::flops_per_sample() const {
   int64_t total = 0;
   for (const LayerCost& c : layer_costs()) total += c.flops;

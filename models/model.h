@@ -17,6 +17,7 @@
 // structured-matrix papers count; norms, softmax, GELU, residual adds and
 // biases are not counted (well under 1% of a transformer's products).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,13 @@ std::string describe_structure(const LinearSpec& resolved);
 
 // The cost row of one linear applied to `tokens` tokens per sample.
 LayerCost linear_cost(const NamedLinear& linear, int64_t tokens);
+
+// A row without matrix products of its own (a norm, an embedding, a parameter).
+LayerCost plain_cost(std::string name, std::string structure, std::string shape, int64_t params);
+
+// A model's linears by dotted path, for building its cost rows.
+using LinearsByName = std::map<std::string, const NamedLinear*>;
+LinearsByName linears_by_name(const std::vector<NamedLinear>& linears);
 
 class Model : public Module {
  public:

@@ -41,6 +41,7 @@ void SelfAttention::finish_construction(std::shared_ptr<StructuredLinear> proj_i
          proj_in->out_features());
   }
   if (!(o.attn_dropout >= 0.0 && o.attn_dropout < 1.0)) fail("SelfAttention", "attn_dropout {} not in [0, 1)", o.attn_dropout);
+  causal_ = o.causal;
   attn_dropout_ = o.attn_dropout;
   generator_ = o.generator;
   proj = register_module("proj", std::move(proj_in));
@@ -51,7 +52,27 @@ Tensor SelfAttention::split_heads(const Tensor& x) const {
   return x.view({x.size(0), x.size(1), heads_, width_ / heads_}).permute({0, 2, 1, 3});
 }
 
-Tensor SelfAttention::forward(const Tensor& x) {
+std::pair<Tensor, Tensor> SelfAttention::append_to_cache(KVCache& cache, const Tensor& kh, const Tensor& vh) const {
+  const int64_t b = kh.size(0), t = kh.size(2), d = width_ / heads_;
+  if (!cache.k.defined()) {
+    const TensorOptions options{kh.dtype(), kh.device()};
+    cache.k = zeros({b, heads_, cache.capacity, d}, options);
+    cache.v = zeros({b, heads_, cache.capacity, d}, options);
+  }
+  if (cache.k.size(0) != b) fail("SelfAttention", "the KV cache holds batch {}, got {}", cache.k.size(0), b);
+  if (cache.length > 0 && t != 1) {
+    fail("SelfAttention", "a filled KV cache takes one token at a time, got {}", t);
+  }
+  if (cache.length + t > cache.capacity) {
+    fail("SelfAttention", "the KV cache is full ({} of {} positions, {} more)", cache.length, cache.capacity, t);
+  }
+  ops::copy_(cache.k.slice(2, cache.length, cache.length + t), kh);
+  ops::copy_(cache.v.slice(2, cache.length, cache.length + t), vh);
+  cache.length += t;
+  return {cache.k.slice(2, 0, cache.length), cache.v.slice(2, 0, cache.length)};
+}
+
+Tensor SelfAttention::forward(const Tensor& x, KVCache* cache) {
   if (x.dim() != 3 || x.size(2) != width_) {
     fail("SelfAttention", "expected x (B, T, {}), got {}", width_, shape_str(x.shape()));
   }
@@ -69,6 +90,9 @@ Tensor SelfAttention::forward(const Tensor& x) {
     vh = split_heads(v->forward(x));
   }
   AttentionOptions options;
+  // A single new token after the prompt sees every cached key: no mask.
+  options.causal = causal_ && !(cache && cache->length > 0);
+  if (cache) std::tie(kh, vh) = append_to_cache(*cache, kh, vh);
   options.dropout_p = is_training() ? attn_dropout_ : 0.0;
   options.generator = generator_;
   Tensor o = scaled_dot_product_attention(qh, kh, vh, options);  // (B, H, T, D)

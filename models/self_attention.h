@@ -12,6 +12,12 @@
 // The head split is views only (reshape + permute); the attention op makes
 // its operands contiguous and the head merge is one copy.
 //
+// Causal attention (GPT-2) masks every key after its query. For generation
+// a KVCache keeps the keys and values of the tokens seen so far: the first
+// call (the prompt) runs causal attention over its own tokens; each later
+// call brings one new token, whose query attends to every cached key (all
+// of them precede it), so generating N tokens costs O(N) per token.
+//
 // FLOPs per sample of the two attention products (q k^T and P v):
 // 2 * 2 * T * T * D * H = 4 T^2 C (softmax not counted).
 #include <memory>
@@ -24,7 +30,16 @@
 
 namespace strata {
 
+// Keys and values of the tokens seen so far, each (B, H, capacity, D); the
+// first `length` positions are filled. Empty until the first forward.
+struct KVCache {
+  int64_t capacity = 0;
+  int64_t length = 0;
+  Tensor k, v;
+};
+
 struct SelfAttentionOptions {
+  bool causal = false;        // mask keys after the query (GPT-2)
   double attn_dropout = 0.0;  // on the attention probabilities, training only
   double proj_dropout = 0.0;  // after proj, training only
   Generator* generator = nullptr;
@@ -40,7 +55,9 @@ class SelfAttention : public Module {
                 std::shared_ptr<StructuredLinear> v, std::shared_ptr<StructuredLinear> proj,
                 SelfAttentionOptions options = {});
 
-  Tensor forward(const Tensor& x);  // (B, T, C) -> (B, T, C)
+  // (B, T, C) -> (B, T, C). With a cache (inference only): appends the T new
+  // tokens' keys and values; T must be 1 once the cache holds tokens.
+  Tensor forward(const Tensor& x, KVCache* cache = nullptr);
 
   int64_t width() const { return width_; }
   int64_t heads() const { return heads_; }
@@ -57,8 +74,11 @@ class SelfAttention : public Module {
   void finish_construction(std::shared_ptr<StructuredLinear> proj_in, const SelfAttentionOptions& options);
   // (B, T, C) -> (B, H, T, D), a view.
   Tensor split_heads(const Tensor& x) const;
+  // The new keys and values appended to the cache; returns all cached ones.
+  std::pair<Tensor, Tensor> append_to_cache(KVCache& cache, const Tensor& kh, const Tensor& vh) const;
 
   int64_t width_, heads_;
+  bool causal_;
   double attn_dropout_;
   Generator* generator_;
 };

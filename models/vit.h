@@ -36,30 +36,13 @@
 #include <vector>
 
 #include "layers/dropout.h"
-#include "layers/layer_norm.h"
-#include "layers/mlp.h"
-#include "models/drop_path.h"
 #include "models/image_classifier.h"
+#include "models/linear_builder.h"
 #include "models/patch_embed.h"
-#include "models/self_attention.h"
+#include "models/transformer_block.h"
 #include "models/vit_config.h"
 
 namespace strata {
-
-class ViTBlock : public Module {
- public:
-  ViTBlock(std::shared_ptr<LayerNorm> norm1, std::shared_ptr<SelfAttention> attn, std::shared_ptr<LayerNorm> norm2,
-           std::shared_ptr<MLP> mlp, double drop_path, Generator* gen);
-
-  Tensor forward(const Tensor& x);  // (B, T, C) -> (B, T, C)
-
-  std::shared_ptr<LayerNorm> norm1;
-  std::shared_ptr<SelfAttention> attn;
-  std::shared_ptr<DropPath> drop_path1;
-  std::shared_ptr<LayerNorm> norm2;
-  std::shared_ptr<MLP> mlp;
-  std::shared_ptr<DropPath> drop_path2;
-};
 
 class ViT : public ImageClassifier {
  public:
@@ -77,7 +60,7 @@ class ViT : public ImageClassifier {
   Tensor cls_token;  // (1, 1, C); undefined with pool mean
   Tensor pos_embed;  // (1, T, C)
   std::shared_ptr<Dropout> pos_drop;
-  std::vector<std::shared_ptr<ViTBlock>> blocks;
+  std::vector<std::shared_ptr<TransformerBlock>> blocks;
   std::shared_ptr<LayerNorm> norm;
   std::shared_ptr<Dropout> head_drop;
   std::shared_ptr<StructuredLinear> head;
@@ -85,12 +68,12 @@ class ViT : public ImageClassifier {
  private:
   // make_linear for a role, initialised as the top comment says.
   std::shared_ptr<StructuredLinear> build_linear(const std::string& role, int64_t in, int64_t out, bool bias = true);
-  std::shared_ptr<ViTBlock> build_block(int64_t index);
+  std::shared_ptr<TransformerBlock> build_block(int64_t index);
   void check_images(const Tensor& images) const;
 
   ViTConfig config_;
   ModelOptions options_;
-  std::map<const StructuredLinear*, std::pair<std::string, LinearSpec>> built_;  // role, resolved spec
+  LinearBuilder linear_builder_;
   std::vector<NamedLinear> linears_;  // filled once the modules are registered
 };
 

@@ -3,14 +3,11 @@
 #include <utility>
 
 #include "layers/linear_spec.h"
+#include "models/transformer_block.h"
 
 namespace strata {
 
 namespace {
-
-std::function<std::string(const double&)> probability() {
-  return [](const double& v) { return v >= 0.0 && v < 1.0 ? std::string() : "must be in [0, 1)"; };
-}
 
 // A size the data may also determine: 0 means "from the data".
 void read_data_size(config::Section& s, const std::string& key, int64_t& value, int64_t from_data) {
@@ -25,7 +22,7 @@ void read_data_size(config::Section& s, const std::string& key, int64_t& value, 
 }
 
 // The (in, out) of every role's layer.
-std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> role_shapes(const ViTConfig& c) {
+std::vector<RoleShape> role_shapes(const ViTConfig& c) {
   const int64_t w = c.width;
   return {{"qkv", {w, c.qkv_split ? w : 3 * w}},
           {"attn_out", {w, w}},
@@ -33,24 +30,6 @@ std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> role_shapes(con
           {"mlp_out", {c.mlp_hidden(), w}},
           {"patch_embed", {c.in_channels * c.patch_size * c.patch_size, w}},
           {"head", {w, c.num_classes}}};
-}
-
-// Resolves each configured spec against its layer now, so a spec that
-// cannot build (blocks not dividing, budget too small) is reported at its
-// config key instead of deep inside the model's constructor.
-void check_linear_specs(config::Section& s, const ViTConfig& c) {
-  for (const auto& [role, shape] : role_shapes(c)) {
-    auto key = c.linear.keys.find(role);
-    if (key == c.linear.keys.end()) continue;
-    try {
-      resolve_linear_spec(c.linear.at(role), shape.first, shape.second);
-    } catch (const Error& e) {
-      std::string reason = e.what();
-      const std::string prefix = "linear spec (" + c.linear.at(role).source + "): ";
-      if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
-      s.error(key->second, fmt::format("role {} ({} -> {}): {}", role, shape.first, shape.second, reason));
-    }
-  }
 }
 
 }  // namespace
@@ -78,22 +57,16 @@ ViTConfig read_vit_config(config::Section& s, const ImageShape& data) {
   });
   s.field("width", c.width, config::positive<int64_t>());
   s.field("depth", c.depth, config::positive<int64_t>());
-  s.field<int64_t>("heads", c.heads, [&](const int64_t& h) -> std::string {
-    if (h < 1) return "must be > 0";
-    return c.width % h == 0 ? "" : fmt::format("{} heads do not divide width {}", h, c.width);
-  });
-  s.field<double>("mlp_ratio", c.mlp_ratio, [&](const double& r) -> std::string {
-    return r > 0.0 && int64_t(double(c.width) * r) >= 1 ? "" : "must give an MLP hidden width >= 1";
-  });
+  read_block_shape(s, c.width, c.heads, c.mlp_ratio);
   s.choice("pool", c.pool, {"cls", "mean"});
-  s.field("dropout", c.dropout, probability());
-  s.field("attn_dropout", c.attn_dropout, probability());
-  s.field("drop_path", c.drop_path, probability());
+  s.field("dropout", c.dropout, config::unit_interval_open());
+  s.field("attn_dropout", c.attn_dropout, config::unit_interval_open());
+  s.field("drop_path", c.drop_path, config::unit_interval_open());
   s.field("qkv_bias", c.qkv_bias);
   s.field("qkv_split", c.qkv_split);
   s.field("layer_norm_eps", c.layer_norm_eps, config::positive<double>());
   c.linear = read_linear_roles(s, "linear", vit_linear_roles(), vit_shared_linear_roles());
-  check_linear_specs(s, c);
+  check_linear_specs(s, c.linear, role_shapes(c));
   s.finish();
   return c;
 }

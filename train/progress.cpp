@@ -20,8 +20,8 @@ bool use_bar(const std::string& mode, FILE* out) {
 }
 
 std::string metrics_text(const ProgressInfo& i) {
-  return fmt::format("loss {:.4f} | acc {:5.1f}% | lr {:.2e} | {:.0f} img/s", i.loss, 100.0 * i.accuracy, i.lr,
-                     i.images_per_second);
+  return fmt::format("loss {:.4f} | acc {:5.1f}% | lr {:.2e} | {:.0f} {}/s", i.loss, 100.0 * i.accuracy, i.lr,
+                     i.items_per_second, i.unit);
 }
 
 }  // namespace

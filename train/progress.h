@@ -4,6 +4,7 @@
 // On a terminal (isatty), one status line redrawn in place at most ten times
 // a second:
 //   epoch 3/10 [========>           ] 1204/4690 26% | loss 0.4123 | acc 85.1% | lr 1.20e-03 | 1234 img/s | ETA 3m12s
+// (language models: tok/s, and acc is next-token accuracy)
 // Otherwise (a pipe, a file, CI) a plain line every `log every` steps:
 //   step 1204/4690 | epoch 2.57 | loss 0.4123 | acc 85.1% | lr 1.20e-03 | 1234 img/s | ETA 3m12s
 // Other messages (evaluations, checkpoints) go through print(), which keeps
@@ -22,7 +23,8 @@ struct ProgressInfo {
   double loss = 0.0;         // running mean since the last log line
   double accuracy = 0.0;     // same window, in [0, 1]
   double lr = 0.0;
-  double images_per_second = 0.0;
+  double items_per_second = 0.0;
+  std::string unit = "img";  // what items are: img (images) or tok (predicted tokens)
 };
 
 class Progress {

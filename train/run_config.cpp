@@ -3,6 +3,7 @@
 #include <functional>
 #include <sstream>
 
+#include "models/gpt2_config.h"
 #include "models/model_factory.h"
 
 namespace strata {
@@ -24,10 +25,6 @@ void only_for(Section& s, const std::string& key, T& value, bool applies, const 
   }
 }
 
-std::function<std::string(const double&)> unit_interval_open() {
-  return [](const double& v) { return v >= 0.0 && v < 1.0 ? std::string() : "must be in [0, 1)"; };
-}
-
 OptimConfig read_optim(Section s) {
   OptimConfig c;
   s.choice("name", c.name, {"adamw", "sgd"});
@@ -47,7 +44,7 @@ OptimConfig read_optim(Section s) {
   c.beta1 = betas[0];
   c.beta2 = betas[1];
   only_for<double>(s, "eps", c.eps, adamw, "optim.name: adamw", config::positive<double>());
-  only_for<double>(s, "momentum", c.momentum, !adamw, "optim.name: sgd", unit_interval_open());
+  only_for<double>(s, "momentum", c.momentum, !adamw, "optim.name: sgd", config::unit_interval_open());
   only_for<bool>(s, "nesterov", c.nesterov, !adamw, "optim.name: sgd");
   if (c.nesterov && c.momentum == 0.0) s.error("nesterov", "needs momentum > 0");
   s.finish();
@@ -87,6 +84,11 @@ TrainConfig read_train(Section s) {
   s.field("grad_accum", c.grad_accum, config::positive<int64_t>());
   s.field("clip_grad_norm", c.clip_grad_norm, config::non_negative<double>());
   s.field("threads", c.threads, config::in_range<int64_t>(0, 4096));
+  std::string device = c.device.str();
+  s.field<std::string>("device", device, [](const std::string& v) -> std::string {
+    return parse_device(v) ? "" : "expected cpu, cuda or cuda:N";
+  });
+  c.device = *parse_device(device);
   c.gblr = read_gblr(s.section("gblr"));
   s.finish();
   return c;
@@ -133,18 +135,6 @@ ImageShape implied_image_shape(const data::DataConfig& d) {
   return shape;
 }
 
-namespace {
-
-// The model section, checked as make_image_model will read it (its name
-// picks the architecture's reader, which finishes the section).
-void check_model_section(Section& s, const ImageShape& data) {
-  std::string name = "vit";
-  s.choice("name", name, image_model_names());
-  read_vit_config(s, data);
-}
-
-}  // namespace
-
 RunConfig read_run_config(config::Document doc) {
   RunConfig c;
   c.document = std::make_shared<const config::Document>(std::move(doc));
@@ -153,9 +143,16 @@ RunConfig read_run_config(config::Document doc) {
   // section says what images it will see.
   Section model = top.section("model");
   Section data = top.section("data");
-  c.data = data::read_data_config(data);
-  c.image = implied_image_shape(c.data);
-  check_model_section(model, c.image);
+  c.kind = model_kind(read_model_name(model));
+  if (c.kind == ModelKind::language_model) {
+    // The data's context is checked against the model's.
+    const Gpt2Config gpt2 = read_gpt2_config(model);
+    c.tokens = data::read_token_data_config(data, gpt2.context);
+  } else {
+    c.data = data::read_data_config(data);
+    c.image = implied_image_shape(c.data);
+    check_model_section(model, c.image);
+  }
   c.optim = read_optim(top.section("optim"));
   c.schedule = read_schedule(top.section("schedule"), c.optim.lr);
   c.train = read_train(top.section("train"));
@@ -167,11 +164,15 @@ RunConfig read_run_config(config::Document doc) {
   return c;
 }
 
-std::unique_ptr<ImageClassifier> build_model(const RunConfig& config, const ImageShape& data, Generator* generator) {
+std::unique_ptr<Model> build_model(const RunConfig& config, const ImageShape& data, Generator* generator) {
   Section model = Section(*config.document).section("model");
-  ModelOptions options;
-  options.generator = generator;
-  return make_image_model(model, data, options);
+  return make_model(model, data, ModelOptions{.generator = generator});
+}
+
+std::unique_ptr<ImageClassifier> build_image_model(const RunConfig& config, const ImageShape& data,
+                                                   Generator* generator) {
+  Section model = Section(*config.document).section("model");
+  return make_image_model(model, data, ModelOptions{.generator = generator});
 }
 
 std::string resolved_yaml(const RunConfig& config) {

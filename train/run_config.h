@@ -4,8 +4,12 @@
 // every key. Top-level sections:
 //
 //   model:       delegated to the model library (models/model_factory.h):
-//                name, architecture, model.linear specs
-//   data:        delegated to data::read_data_config (data/data_config.h)
+//                name, architecture, model.linear specs; the name decides
+//                the task: image classification (vit) or language
+//                modelling (gpt2)
+//   data:        images: data::read_data_config (data/data_config.h);
+//                token shards for a language model: data::read_token_data_config
+//                (data/token_data_config.h)
 //   optim:
 //     name: adamw             # adamw | sgd
 //     lr: 1.0e-3              # peak learning rate (after warm-up)
@@ -27,6 +31,8 @@
 //     grad_accum: 1           # micro-batches per optimizer step
 //     clip_grad_norm: 0.0     # global L2 norm; 0 = off
 //     threads: 0              # OpenMP threads; 0 = the default (all cores)
+//     device: cpu             # cpu | cuda | cuda:N: where the model, its batches and the
+//                             # optimizer state live (a CUDA build on a machine with a GPU)
 //     gblr:                   # structure learning of GBLR layers (ignored without them)
 //       thres: 0.02           # widths soft-thresholded by thres * lr after each step
 //       target_width: 0.05    # stop shrinking once the mean width is below it; 0 = never stop
@@ -57,8 +63,9 @@
 #include "config/config.h"
 #include "core/random.h"
 #include "data/data_config.h"
+#include "data/token_data_config.h"
 #include "models/image_classifier.h"
-#include "models/vit_config.h"
+#include "models/model_factory.h"
 
 namespace strata {
 
@@ -92,6 +99,7 @@ struct TrainConfig {
   int64_t grad_accum = 1;
   double clip_grad_norm = 0.0;
   int64_t threads = 0;
+  Device device = Device::cpu();
   GblrTrainConfig gblr;
 };
 
@@ -116,8 +124,10 @@ struct RunConfig {
   // The source document (base chain and --set applied): the model is built
   // from its `model:` section, so build-time errors still name file:line.
   std::shared_ptr<const config::Document> document;
-  ImageShape image;  // what the data section implies (0 where only the files know)
-  data::DataConfig data;
+  ModelKind kind = ModelKind::image_classifier;
+  ImageShape image;  // image models: what the data section implies (0 where only the files know)
+  data::DataConfig data;          // image models
+  data::TokenDataConfig tokens;   // language models
   OptimConfig optim;
   ScheduleConfig schedule;
   TrainConfig train;
@@ -139,9 +149,12 @@ RunConfig read_run_config(config::Document doc);
 // an image folder of unresized images).
 ImageShape implied_image_shape(const data::DataConfig& data);
 
-// Builds the config's model for the data actually loaded, initialised from
-// `generator` (dropout and drop-path draw from it too).
-std::unique_ptr<ImageClassifier> build_model(const RunConfig& config, const ImageShape& data, Generator* generator);
+// Builds the config's model (for image models: for the data actually
+// loaded), initialised from `generator` (dropout and drop-path draw from it
+// too). build_image_model refuses a model that is not an image classifier.
+std::unique_ptr<Model> build_model(const RunConfig& config, const ImageShape& data, Generator* generator);
+std::unique_ptr<ImageClassifier> build_image_model(const RunConfig& config, const ImageShape& data,
+                                                   Generator* generator);
 
 // The resolved config as YAML text (what OUT/config.yaml holds).
 std::string resolved_yaml(const RunConfig& config);

@@ -12,13 +12,13 @@
 #include "layers/gblr.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
-#include "train/classification.h"
 #include "train/clip.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/schedule.h"
 #include "train/sgd.h"
 #include "train/stop_signal.h"
+#include "train/task.h"
 
 namespace strata {
 
@@ -50,7 +50,7 @@ struct Window {
   void reset() { *this = Window(); }
   double loss() const { return samples > 0 ? loss_sum / double(samples) : 0.0; }
   double accuracy() const { return samples > 0 ? double(correct) / double(samples) : 0.0; }
-  double images_per_second() const { return double(samples) / std::max(seconds_since(start), 1e-9); }
+  double items_per_second() const { return double(samples) / std::max(seconds_since(start), 1e-9); }
 };
 
 // "every N" triggers at a step boundary, N = 0 meaning never.
@@ -64,10 +64,9 @@ struct Trainer::State {
   std::shared_ptr<Communicator> comm;
   bool main = true;
 
-  data::Dataset train_set, test_set;
-  std::unique_ptr<data::Loader> loader;
   Generator generator;  // model init, dropout, drop-path
-  std::unique_ptr<ImageClassifier> model;
+  std::unique_ptr<Task> task;  // the model, its data, loss and evaluation
+  Model* model = nullptr;      // task->model()
   std::unique_ptr<ParameterArena> arena;
   std::unique_ptr<Optimizer> optimizer;
   LRSchedule schedule;
@@ -86,8 +85,7 @@ struct Trainer::State {
 
   // ---- set-up ---------------------------------------------------------------
   void setup();
-  void load_data();
-  void build_model();
+  void build_task();
   void plan_steps();
   void resume(const std::string& path);
   void open_outputs();
@@ -119,37 +117,22 @@ void Trainer::State::say(const std::string& line) const {
 std::string Trainer::State::describe() const {
   const LRSchedule& sc = schedule;
   std::string text = fmt::format(
-      "train: {} params, {:.1f} MFLOPs per image (dense: {:.1f}) | {}: {} images, {} batches of {} per epoch{} | "
-      "{} steps = {:.2f} epochs, {} lr {:g} (warm-up {} steps) | out {}",
+      "train: {} params, {:.1f} MFLOPs per sample (dense: {:.1f}) | {} | {} steps = {:.2f} epochs, {} lr {:g} "
+      "(warm-up {} steps) | out {}",
       model->num_parameters(), double(model->flops_per_sample()) / 1e6,
-      double(model->dense_flops_per_sample()) / 1e6, train_set.name, train_set.size(), batches_per_epoch,
-      config.data.batch_size, comm->world_size() > 1 ? fmt::format(" on each of {} ranks", comm->world_size()) : "",
-      steps_total, epochs_total, schedule_kind_name(sc.kind), sc.base_lr, sc.warmup_steps, options.out_dir);
+      double(model->dense_flops_per_sample()) / 1e6, task->describe_data(), steps_total, epochs_total,
+      schedule_kind_name(sc.kind), sc.base_lr, sc.warmup_steps, options.out_dir);
   if (step > 0) text += fmt::format("\nresumed from {} at step {}", options.resume_from, step);
   if (!options.init_from.empty() && step == 0) text += fmt::format("\nweights initialised from {}", options.init_from);
   return text;
 }
 
-void Trainer::State::load_data() {
-  train_set = data::load_dataset(config.data, data::Split::train);
-  const bool evaluates = config.eval.at_end || config.eval.every_steps > 0 || config.eval.every_epochs > 0;
-  if (evaluates) test_set = data::load_dataset(config.data, data::Split::test);
-  loader = std::make_unique<data::Loader>(
-      train_set, data::train_loader_options(config.data, uint64_t(config.train.seed), comm->rank(), comm->world_size()));
-  batches_per_epoch = loader->batches_per_epoch();
-  if (batches_per_epoch == 0) {
-    fail("train", "data.batch_size {} x {} ranks is larger than the {} training images of {} (with drop_last)",
-         config.data.batch_size, comm->world_size(), train_set.size(), train_set.name);
-  }
-}
-
-void Trainer::State::build_model() {
-  ImageShape shape;
-  shape.num_classes = train_set.num_classes;
-  shape.channels = train_set.channels();
-  shape.image_size = config.data.augment.crop > 0 ? config.data.augment.crop : train_set.height();
+void Trainer::State::build_task() {
   generator = Generator(uint64_t(config.train.seed));
-  model = strata::build_model(config, shape, &generator);
+  task = make_task(config, generator, comm->rank(), comm->world_size());
+  batches_per_epoch = task->batches_per_epoch();
+  model = &task->model();
+  model->to(config.train.device);  // before the arena binds the parameters
   model->train();
   arena = std::make_unique<ParameterArena>(*model);
   optimizer = make_optimizer(config.optim, *arena);
@@ -182,7 +165,7 @@ void Trainer::State::resume(const std::string& path) {
   restore_model(*model, state);
   restore_optimizer(*optimizer, state);
   step = state.step;
-  loader->seek(state.data_position);
+  task->seek(state.data_position);
   generator.set_state(state.rng);
   if (auto it = state.extra.find("elapsed_seconds"); it != state.extra.end()) elapsed_before = std::stod(it->second);
   if (state.config_yaml != resolved_yaml(config)) {
@@ -207,8 +190,7 @@ void Trainer::State::open_outputs() {
 
 void Trainer::State::setup() {
   if (config.train.threads > 0) omp_set_num_threads(int(config.train.threads));
-  load_data();
-  build_model();
+  build_task();
   plan_steps();
   if (!options.init_from.empty()) restore_model(*model, load_checkpoint(options.init_from));
   if (!options.resume_from.empty()) resume(options.resume_from);
@@ -220,13 +202,13 @@ void Trainer::State::setup() {
 // ---- the loop -------------------------------------------------------------------
 
 double Trainer::State::epoch_now() const {
-  const data::LoaderPosition p = loader->position();
+  const data::LoaderPosition p = task->position();
   return double(p.epoch) + double(p.batch) / double(batches_per_epoch);
 }
 
 void Trainer::State::update_sigma() {
   if (gblr.empty()) return;
-  const int64_t epoch = loader->position().epoch;
+  const int64_t epoch = task->position().epoch;
   if (epoch == sigma_epoch) return;
   const double total = config.train.gblr.sigma_epochs > 0.0 ? config.train.gblr.sigma_epochs : epochs_total;
   // The schedule holds sigma at 1 for 5 epochs before it rises: a run of 5
@@ -259,20 +241,18 @@ double Trainer::State::train_step(Window& window) {
   const int64_t accum = config.train.grad_accum;
   for (int64_t micro = 0; micro < accum; ++micro) {
     update_sigma();
-    data::Batch batch = loader->next();
-    const Tensor logits = model->forward(batch.images);
-    Tensor loss = soft_cross_entropy(logits, batch.targets);
+    MicroBatchLoss micro_batch = task->next_loss();
+    Tensor loss = micro_batch.loss;
     const double value = loss.item<double>();
     if (!std::isfinite(value)) {
       fail("train", "the loss is {} at step {} (epoch {}, batch {}): lower optim.lr or set train.clip_grad_norm", value,
-           step + 1, batch.epoch, batch.index);
+           step + 1, micro_batch.position.epoch, micro_batch.position.batch);
     }
     if (accum > 1) loss = loss * (1.0 / double(accum));
     loss.backward();
-    const auto n = batch.labels.numel();
-    window.loss_sum += value * double(n);
-    window.correct += count_correct(logits, batch.labels);
-    window.samples += n;
+    window.loss_sum += value * double(micro_batch.items);
+    window.correct += micro_batch.correct;
+    window.samples += micro_batch.items;
   }
   comm->all_reduce_sum(arena->grads());
   if (comm->world_size() > 1) ops::mul_scalar_(arena->grads(), 1.0 / double(comm->world_size()));
@@ -297,31 +277,37 @@ void Trainer::State::log_train(const Window& window, double grad_norm) {
   r.accuracy = window.accuracy();
   r.lr = optimizer->lr();
   r.time = time_now();
-  r.extra["img_per_s"] = window.images_per_second() * double(comm->world_size());
+  r.extra[task->unit() + "_per_s"] = window.items_per_second() * double(comm->world_size());
+  if (config.kind == ModelKind::language_model) r.extra["ppl"] = std::exp(r.loss);
   if (std::isnan(grad_norm)) grad_norm = strata::grad_norm({arena->grads()});
   r.extra["grad_norm"] = grad_norm;
   metrics->write(r);
 }
 
 std::optional<EvalResult> Trainer::State::run_eval(bool final) {
-  if (!test_set.images.defined()) return std::nullopt;
-  data::Loader eval_loader(test_set, data::eval_loader_options(config.data, comm->rank(), comm->world_size()));
+  if (!task->can_evaluate()) return std::nullopt;
   const auto start = Clock::now();
-  std::optional<EvalResult> result = evaluate(*model, eval_loader, *comm, [this] { return stop_requested(); });
+  std::optional<EvalResult> result = task->evaluate(*comm, [this] { return stop_requested(); }, final);
   if (!result) return result;
   if (main) {
     MetricsRecord r;
     r.step = step;
     r.epoch = epoch_now();
-    r.split = "test";
+    r.split = task->eval_split();
     r.loss = result->loss;
     r.accuracy = result->accuracy;
     r.lr = optimizer->lr();
     r.time = time_now();
     r.extra["count"] = result->count;
+    std::string ppl;
+    if (result->perplexity > 0.0) {
+      r.extra["ppl"] = result->perplexity;
+      ppl = fmt::format(" | {} ppl {:.2f}", r.split, result->perplexity);
+    }
     metrics->write(r);
-    say(fmt::format("{}eval step {} | epoch {:.2f} | test loss {:.4f} | test acc {:.2f}% | {} images in {:.1f}s",
-                    final ? "final " : "", step, r.epoch, result->loss, 100.0 * result->accuracy, result->count,
+    say(fmt::format("{}eval step {} | epoch {:.2f} | {} loss {:.4f}{} | {} acc {:.2f}% | {} {} in {:.1f}s",
+                    final ? "final " : "", step, r.epoch, r.split, result->loss, ppl, r.split,
+                    100.0 * result->accuracy, result->count, task->unit() == "img" ? "images" : "tokens",
                     seconds_since(start)));
   }
   return result;
@@ -331,10 +317,11 @@ void Trainer::State::save_checkpoint_now() {
   if (last_checkpoint_step == step) return;
   if (main) {
     CheckpointState state;
-    state.model = model->state_dict();
-    state.optimizer = optimizer->state();
+    // Checkpoints hold CPU tensors, whatever device trains.
+    for (const auto& [name, t] : model->state_dict()) state.model.insert(name, t.to(Device::cpu()));
+    for (const auto& [name, t] : optimizer->state()) state.optimizer.emplace_back(name, t.to(Device::cpu()));
     state.step = step;
-    state.data_position = loader->position();
+    state.data_position = task->position();
     state.epoch = state.data_position.epoch;
     state.rng = generator.state();
     state.config_yaml = resolved_yaml(config);
@@ -364,7 +351,7 @@ Trainer::Trainer(RunConfig config, TrainerOptions options, std::shared_ptr<Commu
 
 Trainer::~Trainer() = default;
 
-ImageClassifier& Trainer::model() { return *s_->model; }
+Model& Trainer::model() { return *s_->model; }
 ParameterArena& Trainer::arena() { return *s_->arena; }
 int64_t Trainer::total_steps() const { return s_->steps_total; }
 
@@ -393,7 +380,7 @@ TrainResult Trainer::run() {
     const bool log_step = every(c.log.every_steps, s.step) || last;
     if (s.main) {
       s.progress->update({s.step, s.epoch_now(), window.loss(), window.accuracy(), s.optimizer->lr(),
-                          window.images_per_second() * double(s.comm->world_size())},
+                          window.items_per_second() * double(s.comm->world_size()), s.task->unit()},
                          log_step);
     }
     if (log_step) {

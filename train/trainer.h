@@ -1,16 +1,18 @@
 #pragma once
-// Trainer: the image-classification training loop of `strata train`.
+// Trainer: the training loop of `strata train`, for every Task (train/task.h):
+// image classification (ViT) and language modelling (GPT-2).
 //
 // One optimizer step:
-//   grad_accum times: batch = loader.next(); logits = model(images);
-//                     loss = soft_cross_entropy(logits, targets) / grad_accum; backward
+//   grad_accum times: loss = task.next_loss() / grad_accum; backward
+//                     (images: soft-target cross-entropy of the next batch;
+//                     tokens: cross-entropy of each next token)
 //   communicator.all_reduce_sum(grad arena)  (one buffer; averaged over ranks)
 //   clip_grad_norm (train.clip_grad_norm > 0)
 //   lr = schedule(step); optimizer.step()
 //   GBLR layers: widths soft-thresholded by thres * lr until the mean width
 //   reaches the target; at each epoch start sigma = Gblr::sigma_at(epoch)
 // then, at step boundaries: a train record every log.every_steps, evaluation
-// on the test split (eval.every_steps / every_epochs / at_end), a checkpoint
+// on the evaluation split (images: test; tokens: val) (eval.every_steps / every_epochs / at_end), a checkpoint
 // (checkpoint.every_steps / every_epochs, always at the end), and a stop
 // check (SIGINT/SIGTERM through stop_signal.h, or options.should_stop):
 // a stop writes a checkpoint and returns TrainStatus::stopped.
@@ -34,7 +36,7 @@
 #include <string>
 
 #include "layers/parameter_arena.h"
-#include "models/image_classifier.h"
+#include "models/model.h"
 #include "train/communicator.h"
 #include "train/evaluate.h"
 #include "train/optimizer.h"
@@ -74,7 +76,7 @@ class Trainer {
   TrainResult run();
 
   // Valid after construction (the model is built and, when resuming, restored).
-  ImageClassifier& model();
+  Model& model();
   ParameterArena& arena();
   int64_t total_steps() const;
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/cli.h"
 #include "tests/train/train_fixtures.h"
 
 namespace strata {
@@ -17,23 +18,9 @@ namespace {
 using data::testing::TempDir;
 namespace fs = std::filesystem;
 
-struct Command {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing::Command;
 
-// Runs `strata <arguments>` through the shell.
-Command strata(const std::string& arguments) {
-  const std::string line = fmt::format("'{}' {} 2>&1", STRATA_BINARY, arguments);
-  FILE* pipe = popen(line.c_str(), "r");
-  if (!pipe) throw std::runtime_error("popen failed: " + line);
-  Command c;
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) c.output.append(buffer, n);
-  const int status = pclose(pipe);
-  c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return c;
-}
+Command strata(const std::string& arguments) { return testing::run_strata(arguments); }
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 

@@ -32,26 +32,15 @@ RunConfig make_config(const std::string& root, int64_t steps, const std::vector<
   return read_run_config(std::move(doc));
 }
 
-// Console output of the runs goes nowhere.
-FILE* quiet() {
-  static FILE* null = std::fopen("/dev/null", "w");
-  return null;
-}
 
 TrainerOptions options_for(const std::string& out, std::string resume = "") {
   TrainerOptions o;
   o.out_dir = out;
   o.resume_from = std::move(resume);
-  o.console = quiet();
+  o.console = testing::quiet_console();
   return o;
 }
 
-std::vector<nlohmann::json> read_metrics(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
 
 std::vector<float> weights(Trainer& t) { return t.arena().params().to_vector<float>(); }
 
@@ -79,7 +68,7 @@ TEST(Trainer, ShortRunLowersTheLossAndWritesItsOutputs) {
   ASSERT_TRUE(result.final_eval);
   EXPECT_EQ(result.final_eval->count, kTestCount);
 
-  const std::vector<nlohmann::json> lines = read_metrics(dir / "run/metrics.jsonl");
+  const std::vector<nlohmann::json> lines = testing::read_metrics_file(dir / "run/metrics.jsonl");
   ASSERT_EQ(lines.size(), 21u) << "20 train records (log every step) and the final evaluation";
   for (const nlohmann::json& j : lines) {
     for (const char* key : {"step", "epoch", "split", "loss", "accuracy", "lr", "time"}) {
@@ -170,7 +159,7 @@ TEST_P(ResumeEquality, StopAndResumeGivesBitwiseEqualWeights) {
     EXPECT_EQ(std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()), 0) << sa.optimizer[i].first;
   }
   // The resumed metrics repeat the straight run's lines from step 6 on.
-  const auto ma = read_metrics(dir / "straight/metrics.jsonl"), mb = read_metrics(dir / "split/metrics.jsonl");
+  const auto ma = testing::read_metrics_file(dir / "straight/metrics.jsonl"), mb = testing::read_metrics_file(dir / "split/metrics.jsonl");
   ASSERT_EQ(ma.size(), mb.size());
   for (size_t i = 0; i < ma.size(); ++i) {
     EXPECT_EQ(ma[i]["step"], mb[i]["step"]);

@@ -4,6 +4,10 @@
 // learn (each class a distinct colour, plus noise), and a tiny ViT run
 // config over it.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
 
 #include <cstdint>
 #include <string>
@@ -70,6 +74,20 @@ checkpoint:
   every_epochs: 0
 )",
                      root, steps);
+}
+
+// Where the console output of test runs goes: nowhere.
+inline FILE* quiet_console() {
+  static FILE* null = std::fopen("/dev/null", "w");
+  return null;
+}
+
+// The records of a run's metrics.jsonl.
+inline std::vector<nlohmann::json> read_metrics_file(const std::string& path) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
 }
 
 }  // namespace strata::testing

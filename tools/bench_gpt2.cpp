@@ -1,0 +1,86 @@
+#include "tools/bench_gpt2.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "config/config.h"
+#include "core/allocator.h"
+#include "models/gpt2.h"
+#include "train/adamw.h"
+
+namespace strata::tools {
+
+namespace {
+
+Gpt2Config gpt2_small(const BenchGpt2Options& o) {
+  config::Document doc = config::Document::parse("model:\n  name: gpt2\n", "bench gpt2 (GPT-2 small)");
+  for (const std::string& assignment : o.overrides) doc.apply_override(assignment);
+  config::Section model = config::Section(doc).section("model");
+  return read_gpt2_config(model);
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int run_bench_gpt2(const BenchGpt2Options& o) {
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  const Gpt2Config config = gpt2_small(o);
+  if (o.context > config.context) fail("bench gpt2", "--context {} exceeds the model's {}", o.context, config.context);
+  Generator gen(0);
+  Gpt2 model(config, {.generator = &gen});
+  model.train();
+  ParameterArena arena(model);
+  AdamW optimizer(arena, {.lr = 6e-4, .weight_decay = 0.1});
+  Tensor tokens = ops::mul_scalar(rand({o.batch, o.context + 1}, {DType::f64}, &gen), double(config.vocab_size) - 1e-6)
+                      .to(DType::i64);
+  const Tensor inputs = tokens.slice(1, 0, o.context).contiguous(), targets = tokens.slice(1, 1, o.context + 1).contiguous();
+
+  // Initialisation temporaries (f64 draws) are not part of a training step.
+  cpu_allocator().empty_cache();
+  cpu_allocator().reset_peak();
+  const size_t model_bytes = cpu_allocator().stats().bytes_in_use;
+  std::vector<double> seconds;
+  for (int step = 0; step <= o.steps; ++step) {
+    const auto start = std::chrono::steady_clock::now();
+    optimizer.zero_grad();
+    model.loss(inputs, targets).backward();
+    optimizer.step();
+    if (step > 0) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const double step_s = seconds[seconds.size() / 2];
+  const double tokens_per_s = double(o.batch * o.context) / step_s;
+  // Forward FLOPs per token at this context (strata info's convention), x3 for the backward.
+  int64_t flops_per_token = 0;
+  for (const LayerCost& row : model.layer_costs()) flops_per_token += row.flops;
+  const double per_token = 3.0 * double(flops_per_token) / double(config.context);
+  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  const AllocatorStats memory = cpu_allocator().stats();
+  fmt::print("tensors: {:.0f} MiB after set-up (weights, gradients, AdamW state), {:.0f} MiB at the peak, "
+             "{:.0f} MiB reserved\n",
+             double(model_bytes) / 1048576.0, double(memory.peak_bytes_in_use) / 1048576.0,
+             double(memory.bytes_reserved) / 1048576.0);
+  if (o.json) {
+    fmt::print("{{\"batch\": {}, \"context\": {}, \"threads\": {}, \"params\": {}, \"step_s\": {:.4f}, "
+               "\"tok_per_s\": {:.1f}, \"gflops\": {:.1f}, \"peak_rss_mib\": {:.0f}}}\n",
+               o.batch, o.context, threads, model.num_parameters(), step_s, tokens_per_s,
+               tokens_per_s * per_token / 1e9, peak_rss_mib());
+  } else {
+    fmt::print("strata, {} threads, B={} T={}: {} params, median step {:.3f} s, {:.1f} tok/s, {:.1f} GFLOP/s, "
+               "peak RSS {:.0f} MiB\n",
+               threads, o.batch, o.context, model.num_parameters(), step_s, tokens_per_s,
+               tokens_per_s * per_token / 1e9, peak_rss_mib());
+  }
+  return 0;
+}
+
+}  // namespace strata::tools
