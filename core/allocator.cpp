@@ -33,71 +33,90 @@ size_t allocator_size_class(size_t nbytes) {
   return (size + kAlignment - 1) / kAlignment * kAlignment;
 }
 
+void* CachingAllocator::allocate(size_t nbytes) {
+  const size_t size = size_class(nbytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++stats_.requests;
+  void* ptr = nullptr;
+  auto& bucket = free_blocks_[size];
+  if (!bucket.empty()) {
+    ptr = bucket.back();
+    bucket.pop_back();
+    ++stats_.cache_hits;
+  } else {
+    ptr = system_allocate(size);
+    ++stats_.system_allocs;
+    stats_.bytes_reserved += size;
+  }
+  on_hand_out(ptr, nbytes, size);
+  stats_.bytes_in_use += size;
+  if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
+  return ptr;
+}
+
+void CachingAllocator::deallocate(void* ptr, size_t nbytes) {
+  if (!ptr) return;
+  const size_t size = size_class(nbytes);
+  on_cache(ptr, size);
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.bytes_in_use -= size;
+  free_blocks_[size].push_back(ptr);
+}
+
+AllocatorStats CachingAllocator::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+void CachingAllocator::reset_peak() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.peak_bytes_in_use = stats_.bytes_in_use;
+}
+
+void CachingAllocator::empty_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  release_cached();
+}
+
+void CachingAllocator::release_cached() {
+  for (auto& [size, blocks] : free_blocks_) {
+    for (void* ptr : blocks) {
+      system_free(ptr, size);
+      ++stats_.system_frees;
+      stats_.bytes_reserved -= size;
+    }
+    blocks.clear();
+  }
+}
+
 namespace {
 
-class CachingCpuAllocator final : public Allocator {
+// Host memory from aligned_alloc. Under AddressSanitizer, cached blocks and
+// the slack past each request are poisoned.
+class CachingCpuAllocator final : public CachingAllocator {
  public:
   ~CachingCpuAllocator() override { empty_cache(); }
 
-  void* allocate(size_t nbytes) override {
-    size_t size = allocator_size_class(nbytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++stats_.requests;
-    void* ptr = nullptr;
-    auto& bucket = free_blocks_[size];
-    if (!bucket.empty()) {
-      ptr = bucket.back();
-      bucket.pop_back();
-      ++stats_.cache_hits;
-    } else {
-      ptr = std::aligned_alloc(kAlignment, size);
-      if (!ptr) throw std::bad_alloc();
-      ++stats_.system_allocs;
-      stats_.bytes_reserved += size;
-    }
-    STRATA_UNPOISON(ptr, nbytes);
-    STRATA_POISON(static_cast<char*>(ptr) + nbytes, size - nbytes);
-    stats_.bytes_in_use += size;
-    if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
+ protected:
+  size_t size_class(size_t nbytes) const override { return allocator_size_class(nbytes); }
+
+  void* system_allocate(size_t size) override {
+    void* ptr = std::aligned_alloc(kAlignment, size);
+    if (!ptr) throw std::bad_alloc();
     return ptr;
   }
 
-  void deallocate(void* ptr, size_t nbytes) override {
-    if (!ptr) return;
-    size_t size = allocator_size_class(nbytes);
-    STRATA_POISON(ptr, size);
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.bytes_in_use -= size;
-    free_blocks_[size].push_back(ptr);
+  void system_free(void* ptr, size_t size) override {
+    STRATA_UNPOISON(ptr, size);
+    std::free(ptr);
   }
 
-  AllocatorStats stats() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
+  void on_hand_out(void* ptr, size_t nbytes, size_t size) override {
+    STRATA_UNPOISON(ptr, nbytes);
+    STRATA_POISON(static_cast<char*>(ptr) + nbytes, size - nbytes);
   }
 
-  void reset_peak() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.peak_bytes_in_use = stats_.bytes_in_use;
-  }
-
-  void empty_cache() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [size, blocks] : free_blocks_) {
-      for (void* ptr : blocks) {
-        STRATA_UNPOISON(ptr, size);
-        std::free(ptr);
-        ++stats_.system_frees;
-        stats_.bytes_reserved -= size;
-      }
-      blocks.clear();
-    }
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
-  AllocatorStats stats_;
+  void on_cache(void* ptr, size_t size) override { STRATA_POISON(ptr, size); }
 };
 
 }  // namespace

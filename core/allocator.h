@@ -5,6 +5,9 @@
 // Its counters are public: tests read them to prove exactly that.
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 namespace strata {
 
@@ -26,6 +29,42 @@ class Allocator {
   virtual AllocatorStats stats() const = 0;
   virtual void reset_peak() = 0;
   virtual void empty_cache() = 0;  // returns every cached block to the system
+};
+
+// The cache every device's allocator shares: a freed block goes to a free
+// list per size class and the next request of that class takes it back, so
+// a training step that repeats its shapes stops asking the system for
+// memory after its first iterations. Blocks are never split or merged: the
+// size classes bound the waste to 25%. A device supplies how it rounds
+// sizes and how it gets and returns memory; the hooks let the CPU poison
+// cached bytes under AddressSanitizer.
+class CachingAllocator : public Allocator {
+ public:
+  void* allocate(size_t nbytes) final;
+  void deallocate(void* ptr, size_t nbytes) final;
+  AllocatorStats stats() const final;
+  void reset_peak() final;
+  void empty_cache() final;
+
+ protected:
+  virtual size_t size_class(size_t nbytes) const = 0;
+  // Called with the cache's lock held; may call release_cached() and retry.
+  virtual void* system_allocate(size_t size) = 0;
+  virtual void system_free(void* ptr, size_t size) = 0;
+  // A block leaves the cache for a request of nbytes (of its size class `size`) ...
+  virtual void on_hand_out(void* /*ptr*/, size_t /*nbytes*/, size_t /*size*/) {}
+  // ... and a block of `size` bytes enters it.
+  virtual void on_cache(void* /*ptr*/, size_t /*size*/) {}
+
+  // Returns every cached block to the system; the lock must be held.
+  void release_cached();
+  // The statistics while the lock is held (for error messages).
+  const AllocatorStats& stats_locked() const { return stats_; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
+  AllocatorStats stats_;
 };
 
 // The process-wide caching allocator for host memory (64-byte aligned).

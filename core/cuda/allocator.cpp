@@ -27,56 +27,15 @@ size_t device_size_class(size_t nbytes) {
   return (size + kDeviceAlignment - 1) / kDeviceAlignment * kDeviceAlignment;
 }
 
-class CachingCudaAllocator final : public Allocator {
+class CachingCudaAllocator final : public CachingAllocator {
  public:
   explicit CachingCudaAllocator(int device) : device_(device) {}
 
-  void* allocate(size_t nbytes) override {
-    const size_t size = device_size_class(nbytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++stats_.requests;
-    void* ptr = nullptr;
-    auto& bucket = free_blocks_[size];
-    if (!bucket.empty()) {
-      ptr = bucket.back();
-      bucket.pop_back();
-      ++stats_.cache_hits;
-    } else {
-      ptr = system_allocate(size);
-      ++stats_.system_allocs;
-      stats_.bytes_reserved += size;
-    }
-    stats_.bytes_in_use += size;
-    if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
-    return ptr;
-  }
+ protected:
+  size_t size_class(size_t nbytes) const override { return device_size_class(nbytes); }
 
-  void deallocate(void* ptr, size_t nbytes) override {
-    if (!ptr) return;
-    const size_t size = device_size_class(nbytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.bytes_in_use -= size;
-    free_blocks_[size].push_back(ptr);
-  }
-
-  AllocatorStats stats() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
-  }
-
-  void reset_peak() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.peak_bytes_in_use = stats_.bytes_in_use;
-  }
-
-  void empty_cache() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    release_cached();
-  }
-
- private:
   // cudaMalloc on this allocator's device; on failure, frees the cache and retries once.
-  void* system_allocate(size_t size) {
+  void* system_allocate(size_t size) override {
     int previous = -1;
     STRATA_CUDA_CHECK(cudaGetDevice(&previous));
     if (previous != device_) STRATA_CUDA_CHECK(cudaSetDevice(device_));
@@ -91,28 +50,18 @@ class CachingCudaAllocator final : public Allocator {
     if (status != cudaSuccess) {
       cudaGetLastError();
       throw Error(fmt::format("cuda allocator: cannot allocate {} bytes on cuda:{} ({} reserved, {} in use): {}", size,
-                              device_, stats_.bytes_reserved, stats_.bytes_in_use, cudaGetErrorString(status)));
+                              device_, stats_locked().bytes_reserved, stats_locked().bytes_in_use,
+                              cudaGetErrorString(status)));
     }
     return ptr;
   }
 
-  // Caller holds the mutex. cudaFree synchronises the device, so no queued
-  // kernel still uses a block it frees.
-  void release_cached() {
-    for (auto& [size, blocks] : free_blocks_) {
-      for (void* ptr : blocks) {
-        cudaFree(ptr);
-        ++stats_.system_frees;
-        stats_.bytes_reserved -= size;
-      }
-      blocks.clear();
-    }
-  }
+  // cudaFree synchronises the device, so no queued kernel still uses a
+  // block it frees.
+  void system_free(void* ptr, size_t /*size*/) override { cudaFree(ptr); }
 
+ private:
   int device_;
-  mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
-  AllocatorStats stats_;
 };
 
 }  // namespace
