@@ -59,10 +59,9 @@ int run_bench_gpt2(const BenchGpt2Options& o) {
   std::sort(seconds.begin(), seconds.end());
   const double step_s = seconds[seconds.size() / 2];
   const double tokens_per_s = double(o.batch * o.context) / step_s;
-  // Forward FLOPs per token at this context (strata info's convention), x3 for the backward.
-  int64_t flops_per_token = 0;
-  for (const LayerCost& row : model.layer_costs()) flops_per_token += row.flops;
-  const double per_token = 3.0 * double(flops_per_token) / double(config.context);
+  // Forward FLOPs per token of a context-long sequence (strata info's
+  // convention), x3 for the backward.
+  const double per_token = 3.0 * double(model.flops_per_sample()) / double(config.context);
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   const AllocatorStats memory = cpu_allocator().stats();
   fmt::print("tensors: {:.0f} MiB after set-up (weights, gradients, AdamW state), {:.0f} MiB at the peak, "

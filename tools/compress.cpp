@@ -11,19 +11,13 @@
 #include "models/linear_roles.h"
 #include "models/model.h"
 #include "train/checkpoint.h"
+#include "train/load_model.h"
 #include "train/run_config.h"
 #include "train/sweep_config.h"
 
 namespace strata::tools {
 
 namespace {
-
-// The one place this command builds a model: on the Model interface, so
-// any architecture build_model knows works here.
-std::unique_ptr<Model> build(const RunConfig& config) {
-  Generator generator(uint64_t(config.train.seed));
-  return build_model(config, config.image, &generator);
-}
 
 // --spec as a LinearSpec (errors name "--spec" and the key) and as YAML.
 struct ParsedSpec {
@@ -132,20 +126,19 @@ CLI::App* add_compress_command(CLI::App& app, CompressCommandOptions& o) {
 
 int run_compress(const CompressCommandOptions& o) {
   const ParsedSpec spec = parse_spec(o.spec);
-  const CheckpointState trained = load_checkpoint(o.checkpoint);
-  const std::string stored = o.checkpoint + " (stored config)";
-  const RunConfig old_config = read_run_config(config::Document::parse(trained.config_yaml, stored));
-  const std::unique_ptr<Model> before = build(old_config);
-  restore_model(*before, trained);
-  const std::vector<NamedLinear> old_linears = before->structured_linears();
+  const CheckpointModel trained = load_model(o.checkpoint);
+  const std::vector<NamedLinear> old_linears = trained.model->structured_linears();
   check_roles(o.roles, old_linears);
 
   // The compressed model's config: its stored config with the new specs.
-  config::Document doc = config::Document::parse(trained.config_yaml, stored);
+  config::Document doc = config::Document::parse(trained.state.config_yaml, o.checkpoint + " (stored config)");
   const YAML::Node linear = per_role_linear(doc.root()["model"]["linear"], old_linears, o.roles, spec);
   doc.set("model.linear", flow_yaml(linear));
   const RunConfig new_config = read_run_config(std::move(doc));
-  const std::unique_ptr<Model> after = build(new_config);
+  // Models are built on the Model interface, so any architecture build_model
+  // knows works here; the generator outlives the model that points to it.
+  Generator generator(uint64_t(new_config.train.seed));
+  const std::unique_ptr<Model> after = build_model(new_config, new_config.image, &generator);
 
   // Project each chosen linear; its tensors replace the new model's fresh ones.
   std::map<std::string, Tensor> projected;  // new model's state-dict key -> tensor
@@ -164,7 +157,7 @@ int run_compress(const CompressCommandOptions& o) {
   for (const auto& [key, fresh] : after->state_dict()) {
     if (auto it = projected.find(key); it != projected.end()) {
       out.model.insert(key, it->second);
-    } else if (const Tensor* kept = trained.model.find(key)) {
+    } else if (const Tensor* kept = trained.state.model.find(key)) {
       out.model.insert(key, *kept);
     } else {
       fail("compress", "{}: the compressed model has a tensor {} that neither the checkpoint nor a projection has",
@@ -183,7 +176,7 @@ int run_compress(const CompressCommandOptions& o) {
     rows.push_back(Row{l.name, l.role, c.shape, c.structure, c.params, c.flops, c.dense_flops,
                        relative_error(target->second, l.layer->to_dense())});
   }
-  print_table(rows, *before, *after);
+  print_table(rows, *trained.model, *after);
 
   out.step = 0;
   out.config_yaml = resolved_yaml(new_config);

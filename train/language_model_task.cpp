@@ -7,29 +7,35 @@
 
 namespace strata {
 
-data::TokenLoader eval_token_loader(const data::TokenDataConfig& config, const std::vector<std::string>& shards,
-                                    int64_t rank, int64_t world_size) {
+namespace {
+
+data::TokenLoaderOptions loader_options(const data::TokenDataConfig& config, int64_t batch_size,
+                                        data::TokenOrder order, uint64_t seed, int64_t rank, int64_t world_size) {
   data::TokenLoaderOptions o;
-  o.batch_size = config.eval_batch();
+  o.batch_size = batch_size;
   o.context = config.context;
-  o.order = data::TokenOrder::sequential;
+  o.order = order;
+  o.seed = seed;
   o.rank = rank;
   o.world_size = world_size;
-  return data::TokenLoader(shards, o);
+  return o;
+}
+
+}  // namespace
+
+data::TokenLoader eval_token_loader(const data::TokenDataConfig& config, const std::vector<std::string>& shards,
+                                    int64_t rank, int64_t world_size) {
+  return data::TokenLoader(
+      shards, loader_options(config, config.eval_batch(), data::TokenOrder::sequential, 0, rank, world_size));
 }
 
 LanguageModelTask::LanguageModelTask(const RunConfig& config, Generator& generator, int64_t rank, int64_t world_size)
     : config_(config), rank_(rank), world_size_(world_size) {
   const data::TokenDataConfig& d = config.tokens;
   if (d.train.empty()) fail("train", "data.train: no training shards (give the files `strata tokenize` wrote)");
-  data::TokenLoaderOptions o;
-  o.batch_size = d.batch_size;
-  o.context = d.context;
-  o.order = d.sampling == "sequential" ? data::TokenOrder::sequential : data::TokenOrder::random;
-  o.seed = uint64_t(config.train.seed);
-  o.rank = rank;
-  o.world_size = world_size;
-  loader_ = std::make_unique<data::TokenLoader>(d.train, o);
+  const data::TokenOrder order = d.sampling == "sequential" ? data::TokenOrder::sequential : data::TokenOrder::random;
+  loader_ = std::make_unique<data::TokenLoader>(
+      d.train, loader_options(d, d.batch_size, order, uint64_t(config.train.seed), rank, world_size));
   if (loader_->batches_per_epoch() == 0) {
     fail("train", "data.batch_size {} x {} ranks windows of {} tokens do not fit the {} training tokens of {}",
          d.batch_size, world_size, d.context, loader_->num_tokens(), d.train.front());
