@@ -70,6 +70,11 @@ class CachingAllocator : public Allocator {
 // The process-wide caching allocator for host memory (64-byte aligned).
 Allocator& cpu_allocator();
 
+// Page-locked host memory: the CUDA backend's (cudaHostAlloc) when a GPU is
+// present, else cpu_allocator() itself. pinned_memory_available() says which.
+Allocator& pinned_host_allocator();
+bool pinned_memory_available();
+
 // Size classes: four per power of two (1, 1.25, 1.5, 1.75 x 2^k), at least
 // 64 bytes, rounded up to a multiple of 64 (the alignment). Wastes at most
 // 25% beyond that rounding and lets a slightly different size reuse a block.

@@ -31,4 +31,15 @@ Backend& backend_for(Device device) {
 
 void register_backend(DeviceType type, Backend* backend) { registry()[size_t(type)] = backend; }
 
+Allocator& pinned_host_allocator() {
+#ifdef STRATA_HAS_CUDA
+  // Asking the driver once: without a GPU, page-locking buys nothing.
+  static const bool have_gpu = !cuda::list_devices().empty();
+  if (have_gpu) return cuda::pinned_allocator();
+#endif
+  return cpu_allocator();
+}
+
+bool pinned_memory_available() { return &pinned_host_allocator() != &cpu_allocator(); }
+
 }  // namespace strata

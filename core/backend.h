@@ -36,6 +36,10 @@ struct GemmArgs {
   const void* b = nullptr; int64_t ldb = 0, stride_b = 0;
   void* c = nullptr; int64_t ldc = 0, stride_c = 0;
   double alpha = 1.0, beta = 0.0;
+  // f32 only: operands rounded to bf16, products accumulated in f32, C in
+  // f32 (core/autocast.h). A backend may read the operands in bf16 as long
+  // as the result is what rounding them first would give.
+  bool bf16_operands = false;
 };
 
 struct AttentionArgs {
@@ -56,6 +60,9 @@ class Backend {
 
   // ---- memory -------------------------------------------------------------
   virtual Allocator& allocator() = 0;
+  // Waits until all work queued on this device has finished (for timing;
+  // results read back to the host are always finished).
+  virtual void synchronize() {}
   // dst = src converted to dst's dtype; any strides, same shape.
   virtual void copy(const Tensor& src, const Tensor& dst) = 0;
   virtual void fill(const Tensor& dst, double value) = 0;  // any strides
@@ -133,6 +140,7 @@ class Backend {
 
 // The backend for a device. CUDA registers itself when built and present.
 Backend& backend_for(Device device);
+inline void synchronize(Device device) { backend_for(device).synchronize(); }
 void register_backend(DeviceType type, Backend* backend);
 
 }  // namespace strata

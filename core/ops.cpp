@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/autocast.h"
+
 namespace strata::ops {
 
 // ---- checks -------------------------------------------------------------------
@@ -202,6 +204,9 @@ Tensor sum_to_shape(const Tensor& x, const Shape& shape) {
 
 namespace {
 
+// Inside a bf16 Autocast scope, f32 products round their operands to bf16.
+bool autocast_applies(DType dtype) { return dtype == DType::f32 && autocast_precision() == Precision::bf16; }
+
 // How one operand's trailing matrix is laid out for BLAS: row-major with
 // leading dimension `ld`, or its transpose. False when neither works.
 bool matrix_layout(const Tensor& x, bool& transposed, int64_t& ld) {
@@ -282,6 +287,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 
   GemmArgs args;
   args.dtype = a.dtype();
+  args.bf16_operands = autocast_applies(args.dtype);
   args.m = m;
   args.n = n;
   args.k = k;
@@ -355,6 +361,7 @@ void matmul_out(const Tensor& out, const Tensor& a_in, const Tensor& b_in, bool 
     return;
   }
   args.dtype = out.dtype();
+  args.bf16_operands = autocast_applies(args.dtype);
   args.m = out.size(-2);
   args.n = out.size(-1);
   args.k = a_in.size(-1);

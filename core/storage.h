@@ -21,6 +21,7 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  Allocator& allocator() const { return *allocator_; }
 
  private:
   size_t nbytes_;

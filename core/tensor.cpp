@@ -15,6 +15,10 @@ TensorImpl* Tensor::impl() const {
 int64_t Tensor::size(int64_t dim) const { return shape()[normalize_dim(dim, this->dim(), "size")]; }
 int64_t Tensor::stride(int64_t dim) const { return strides()[normalize_dim(dim, this->dim(), "stride")]; }
 
+bool Tensor::is_pinned() const {
+  return device() == Device::cpu() && pinned_memory_available() && &impl()->storage->allocator() == &pinned_host_allocator();
+}
+
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
   for (int64_t d = dim() - 1; d >= 0; --d) {
@@ -136,7 +140,11 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   }
   auto impl = std::make_shared<TensorImpl>();
   size_t nbytes = size_t(shape_numel(shape)) * dtype_size(options.dtype);
-  impl->storage = std::make_shared<Storage>(nbytes, options.device, backend_for(options.device).allocator());
+  if (options.pinned && options.device != Device::cpu()) {
+    fail("empty", "pinned memory is host memory, but the device is {}", options.device.str());
+  }
+  Allocator& allocator = options.pinned ? pinned_host_allocator() : backend_for(options.device).allocator();
+  impl->storage = std::make_shared<Storage>(nbytes, options.device, allocator);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;

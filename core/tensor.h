@@ -40,6 +40,10 @@ struct TensorImpl {
 struct TensorOptions {
   DType dtype = DType::f32;
   Device device = Device::cpu();
+  // CPU only: page-locked memory (pinned_host_allocator(), core/allocator.h),
+  // which a GPU copies from asynchronously. Loaders pin their batches when
+  // training on a GPU. Plain memory where there is no GPU.
+  bool pinned = false;
 };
 
 class Tensor {
@@ -59,6 +63,8 @@ class Tensor {
   Device device() const { return impl()->storage->device(); }
   TensorOptions options() const { return {dtype(), device()}; }
   bool is_contiguous() const;
+  // In page-locked host memory (see TensorOptions::pinned).
+  bool is_pinned() const;
   size_t nbytes() const { return size_t(numel()) * dtype_size(dtype()); }
 
   // Pointer to the first element of this view. data<T>() checks that T matches.

@@ -141,9 +141,9 @@ Batch Loader::build(int64_t step) const {
   Batch batch;
   batch.epoch = epoch;
   batch.index = index;
-  batch.images = empty({n, c, oh, ow}, {DType::f32});
+  batch.images = empty({n, c, oh, ow}, {DType::f32, Device::cpu(), options_.pin_memory});
   batch.labels = empty({n}, {DType::i64});
-  batch.targets = empty({n, k}, {DType::f32});
+  batch.targets = empty({n, k}, {DType::f32, Device::cpu(), options_.pin_memory});
   batch.indices = empty({n}, {DType::i64});
   const uint8_t* src = dataset_.images.data<uint8_t>();
   const int64_t* all_labels = dataset_.labels.data<int64_t>();

@@ -47,6 +47,7 @@ struct LoaderOptions {
   int64_t rank = 0, world_size = 1;
   int64_t workers = 2;   // background threads; 0: prepare in next()
   int64_t prefetch = 4;  // batches prepared ahead of the consumer, >= 1
+  bool pin_memory = false;  // images and targets in pinned memory (training on a GPU)
   AugmentOptions augment;
 };
 

@@ -96,7 +96,8 @@ TokenBatch TokenLoader::batch_at(LoaderPosition p) const {
   }
 
   const auto rows = int64_t(starts.size());
-  TokenBatch batch{empty({rows, t}, {DType::i64}), empty({rows, t}, {DType::i64}), p.epoch, p.batch};
+  const TensorOptions options{DType::i64, Device::cpu(), options_.pin_memory};
+  TokenBatch batch{empty({rows, t}, options), empty({rows, t}, options), p.epoch, p.batch};
   int64_t* inputs = batch.inputs.data<int64_t>();
   int64_t* targets = batch.targets.data<int64_t>();
   std::vector<int64_t> window(size_t(t + 1));

@@ -50,6 +50,7 @@ struct TokenLoaderOptions {
   TokenOrder order = TokenOrder::random;
   uint64_t seed = 0;
   int64_t rank = 0, world_size = 1;
+  bool pin_memory = false;  // batches in pinned memory (training on a GPU)
 };
 
 struct TokenBatch {

@@ -11,8 +11,9 @@ ClassificationTask::ClassificationTask(const RunConfig& config, Generator& gener
   train_set_ = data::load_dataset(config.data, data::Split::train);
   const bool evaluates = config.eval.at_end || config.eval.every_steps > 0 || config.eval.every_epochs > 0;
   if (evaluates) test_set_ = data::load_dataset(config.data, data::Split::test);
-  loader_ = std::make_unique<data::Loader>(
-      train_set_, data::train_loader_options(config.data, uint64_t(config.train.seed), rank, world_size));
+  data::LoaderOptions options = data::train_loader_options(config.data, uint64_t(config.train.seed), rank, world_size);
+  options.pin_memory = trains_on_gpu(config);
+  loader_ = std::make_unique<data::Loader>(train_set_, options);
   if (loader_->batches_per_epoch() == 0) {
     fail("train", "data.batch_size {} x {} ranks is larger than the {} training images of {} (with drop_last)",
          config.data.batch_size, world_size, train_set_.size(), train_set_.name);
@@ -39,7 +40,9 @@ MicroBatchLoss ClassificationTask::next_loss() {
 std::optional<EvalResult> ClassificationTask::evaluate(Communicator& communicator, const std::function<bool()>& abort,
                                                        bool /*final: always the whole test split*/) {
   if (!can_evaluate()) return std::nullopt;
-  data::Loader loader(test_set_, data::eval_loader_options(config_.data, rank_, world_size_));
+  data::LoaderOptions options = data::eval_loader_options(config_.data, rank_, world_size_);
+  options.pin_memory = trains_on_gpu(config_);
+  data::Loader loader(test_set_, options);
   return strata::evaluate(*model_, loader, communicator, abort);
 }
 

@@ -10,8 +10,10 @@ namespace strata {
 namespace {
 
 data::TokenLoaderOptions loader_options(const data::TokenDataConfig& config, int64_t batch_size,
-                                        data::TokenOrder order, uint64_t seed, int64_t rank, int64_t world_size) {
+                                        data::TokenOrder order, uint64_t seed, int64_t rank, int64_t world_size,
+                                        bool pin_memory) {
   data::TokenLoaderOptions o;
+  o.pin_memory = pin_memory;
   o.batch_size = batch_size;
   o.context = config.context;
   o.order = order;
@@ -24,9 +26,9 @@ data::TokenLoaderOptions loader_options(const data::TokenDataConfig& config, int
 }  // namespace
 
 data::TokenLoader eval_token_loader(const data::TokenDataConfig& config, const std::vector<std::string>& shards,
-                                    int64_t rank, int64_t world_size) {
-  return data::TokenLoader(
-      shards, loader_options(config, config.eval_batch(), data::TokenOrder::sequential, 0, rank, world_size));
+                                    int64_t rank, int64_t world_size, bool pin_memory) {
+  return data::TokenLoader(shards, loader_options(config, config.eval_batch(), data::TokenOrder::sequential, 0, rank,
+                                                  world_size, pin_memory));
 }
 
 LanguageModelTask::LanguageModelTask(const RunConfig& config, Generator& generator, int64_t rank, int64_t world_size)
@@ -35,7 +37,8 @@ LanguageModelTask::LanguageModelTask(const RunConfig& config, Generator& generat
   if (d.train.empty()) fail("train", "data.train: no training shards (give the files `strata tokenize` wrote)");
   const data::TokenOrder order = d.sampling == "sequential" ? data::TokenOrder::sequential : data::TokenOrder::random;
   loader_ = std::make_unique<data::TokenLoader>(
-      d.train, loader_options(d, d.batch_size, order, uint64_t(config.train.seed), rank, world_size));
+      d.train, loader_options(d, d.batch_size, order, uint64_t(config.train.seed), rank, world_size,
+                              trains_on_gpu(config)));
   if (loader_->batches_per_epoch() == 0) {
     fail("train", "data.batch_size {} x {} ranks windows of {} tokens do not fit the {} training tokens of {}",
          d.batch_size, world_size, d.context, loader_->num_tokens(), d.train.front());
@@ -64,7 +67,8 @@ MicroBatchLoss LanguageModelTask::next_loss() {
 std::optional<EvalResult> LanguageModelTask::evaluate(Communicator& communicator, const std::function<bool()>& abort,
                                                       bool final) {
   if (!can_evaluate()) return std::nullopt;
-  data::TokenLoader loader = eval_token_loader(config_.tokens, config_.tokens.val, rank_, world_size_);
+  data::TokenLoader loader =
+      eval_token_loader(config_.tokens, config_.tokens.val, rank_, world_size_, trains_on_gpu(config_));
   return strata::evaluate(*model_, loader, communicator, abort, final ? 0 : config_.tokens.eval_batches);
 }
 

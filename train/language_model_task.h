@@ -36,6 +36,6 @@ class LanguageModelTask : public Task {
 
 // The sequential, every-token-once loader for evaluating a split's shards.
 data::TokenLoader eval_token_loader(const data::TokenDataConfig& config, const std::vector<std::string>& shards,
-                                    int64_t rank = 0, int64_t world_size = 1);
+                                    int64_t rank = 0, int64_t world_size = 1, bool pin_memory = false);
 
 }  // namespace strata

@@ -89,6 +89,9 @@ TrainConfig read_train(Section s) {
     return parse_device(v) ? "" : "expected cpu, cuda or cuda:N";
   });
   c.device = *parse_device(device);
+  std::string precision = precision_name(c.precision);
+  s.choice("precision", precision, {"f32", "bf16"});
+  c.precision = *parse_precision(precision);
   c.gblr = read_gblr(s.section("gblr"));
   s.finish();
   return c;

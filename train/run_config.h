@@ -33,6 +33,10 @@
 //     threads: 0              # OpenMP threads; 0 = the default (all cores)
 //     device: cpu             # cpu | cuda | cuda:N: where the model, its batches and the
 //                             # optimizer state live (a CUDA build on a machine with a GPU)
+//     precision: f32          # f32 | bf16: bf16 autocast (core/autocast.h): matrix products
+//                             # read bf16 operands and accumulate in f32; weights, gradients
+//                             # and optimizer state stay f32. Fast on GPUs; on the CPU an
+//                             # exact but slower emulation
 //     gblr:                   # structure learning of GBLR layers (ignored without them)
 //       thres: 0.02           # widths soft-thresholded by thres * lr after each step
 //       target_width: 0.05    # stop shrinking once the mean width is below it; 0 = never stop
@@ -61,6 +65,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "core/autocast.h"
 #include "core/random.h"
 #include "data/data_config.h"
 #include "data/token_data_config.h"
@@ -100,6 +105,7 @@ struct TrainConfig {
   double clip_grad_norm = 0.0;
   int64_t threads = 0;
   Device device = Device::cpu();
+  Precision precision = Precision::f32;
   GblrTrainConfig gblr;
 };
 

@@ -61,6 +61,10 @@ class Task {
   virtual std::string eval_split() const = 0;
 };
 
+// Whether the run trains on a GPU: its loaders then prepare batches in
+// pinned memory, which the GPU copies from without a staging copy.
+inline bool trains_on_gpu(const RunConfig& config) { return config.train.device.type == DeviceType::cuda; }
+
 // The task a run config describes, its model built and initialised from
 // `generator` (which must outlive the task), its data read for `rank` of
 // `world_size` ranks.

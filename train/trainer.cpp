@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "autograd/functions.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "layers/gblr.h"
 #include "train/adamw.h"
@@ -122,6 +123,9 @@ std::string Trainer::State::describe() const {
       model->num_parameters(), double(model->flops_per_sample()) / 1e6,
       double(model->dense_flops_per_sample()) / 1e6, task->describe_data(), steps_total, epochs_total,
       schedule_kind_name(sc.kind), sc.base_lr, sc.warmup_steps, options.out_dir);
+  if (config.train.device != Device::cpu() || config.train.precision != Precision::f32) {
+    text += fmt::format("\non {}, matrix products in {}", config.train.device.str(), precision_name(config.train.precision));
+  }
   if (step > 0) text += fmt::format("\nresumed from {} at step {}", options.resume_from, step);
   if (!options.init_from.empty() && step == 0) text += fmt::format("\nweights initialised from {}", options.init_from);
   return text;
@@ -359,6 +363,8 @@ TrainResult Trainer::run() {
   State& s = *s_;
   TrainResult result;
   const RunConfig& c = s.config;
+  // Training and its evaluations run their matrix products in this precision.
+  const Autocast autocast(c.train.precision);
   if (s.step >= s.steps_total) {
     s.say(fmt::format("the run is already complete ({} of {} steps)", s.step, s.steps_total));
     result.step = s.step;

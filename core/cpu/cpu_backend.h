@@ -55,6 +55,9 @@ class CpuBackend final : public Backend {
                   const AdamWArgs& args) override;
   void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum,
                 double weight_decay, bool nesterov) override;
+
+ private:
+  void gemm_bf16_operands(const GemmArgs& args);  // autocast (gemm.cpp)
 };
 
 // Calls f(T{}) with T = float or double according to dtype.

@@ -9,9 +9,16 @@
 // OpenBLAS's OpenMP build runs single-threaded inside an active parallel
 // region, and with one thread there is only one to use. Measured against
 // 2-thread OpenBLAS on this machine the tiling costs nothing (bench/).
+//
+// bf16 operands (autocast, core/autocast.h): OpenBLAS here has no bf16
+// GEMM, so the operands are rounded to bf16 into f32 copies and multiplied
+// in f32. Products of two bf16 values are exact in f32, so this is the
+// result a bf16 tensor core with f32 accumulation computes, up to summation
+// order: the CPU is the reference for the policy, not a fast path.
 #include <cblas.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "core/cpu/cpu_backend.h"
 
@@ -47,9 +54,24 @@ Tiling tiling_for(const GemmArgs& g) {
   return t;
 }
 
+// Elements from a strided batch of stored matrices' first element to its last.
+int64_t operand_extent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride) {
+  const int64_t stored_rows = trans ? cols : rows, stored_cols = trans ? rows : cols;
+  return (batch - 1) * stride + (stored_rows - 1) * ld + stored_cols;
+}
+
+// The elements [data, data + extent) rounded to the nearest bf16, as f32.
+std::vector<float> rounded_to_bf16(const float* data, int64_t extent) {
+  std::vector<float> out(static_cast<size_t>(extent));
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < extent; ++i) out[size_t(i)] = bf16_to_float(float_to_bf16(data[i]));
+  return out;
+}
+
 }  // namespace
 
 void CpuBackend::gemm(const GemmArgs& g) {
+  if (g.bf16_operands) return gemm_bf16_operands(g);
   dispatch_floating(g.dtype, "gemm", [&](auto zero) {
     using T = decltype(zero);
     const T* a = static_cast<const T*>(g.a);
@@ -76,6 +98,19 @@ void CpuBackend::gemm(const GemmArgs& g) {
       }
     }
   });
+}
+
+void CpuBackend::gemm_bf16_operands(const GemmArgs& g) {
+  if (g.dtype != DType::f32) fail("gemm", "bf16 operands need f32 tensors, got {}", dtype_name(g.dtype));
+  const std::vector<float> a = rounded_to_bf16(
+      static_cast<const float*>(g.a), operand_extent(g.trans_a, g.m, g.k, g.lda, g.batch, g.stride_a));
+  const std::vector<float> b = rounded_to_bf16(
+      static_cast<const float*>(g.b), operand_extent(g.trans_b, g.k, g.n, g.ldb, g.batch, g.stride_b));
+  GemmArgs rounded = g;
+  rounded.bf16_operands = false;
+  rounded.a = a.data();
+  rounded.b = b.data();
+  gemm(rounded);
 }
 
 }  // namespace strata::cpu

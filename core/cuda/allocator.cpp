@@ -8,11 +8,17 @@
 // a block freed by the host is reused only by work queued later on that
 // stream. When cudaMalloc fails, every cached block is released and the
 // allocation tried once more before reporting out of memory.
+//
+// Pinned host memory (TensorOptions::pinned) has a cache of its own with
+// the CPU's size classes. A pinned block can be freed while a copy from it
+// is still queued; the backend holds such sources until their copy ends
+// (CudaBackend::hold_until_copied), so the cache never hands one out early.
 #include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
+#include "core/cuda/cuda_api.h"
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/kernels.h"
 
@@ -64,7 +70,35 @@ class CachingCudaAllocator final : public CachingAllocator {
   int device_;
 };
 
+class CachingPinnedAllocator final : public CachingAllocator {
+ protected:
+  size_t size_class(size_t nbytes) const override { return allocator_size_class(nbytes); }
+
+  void* system_allocate(size_t size) override {
+    void* ptr = nullptr;
+    cudaError_t status = cudaHostAlloc(&ptr, size, cudaHostAllocDefault);
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      release_cached();
+      status = cudaHostAlloc(&ptr, size, cudaHostAllocDefault);
+    }
+    if (status != cudaSuccess) {
+      cudaGetLastError();
+      throw Error(fmt::format("cuda allocator: cannot pin {} bytes of host memory ({} reserved, {} in use): {}", size,
+                              stats_locked().bytes_reserved, stats_locked().bytes_in_use, cudaGetErrorString(status)));
+    }
+    return ptr;
+  }
+
+  void system_free(void* ptr, size_t /*size*/) override { cudaFreeHost(ptr); }
+};
+
 }  // namespace
+
+Allocator& pinned_allocator() {
+  static auto* allocator = new CachingPinnedAllocator();  // never destroyed, like the others
+  return *allocator;
+}
 
 Allocator& device_allocator(int device) {
   static std::mutex mutex;

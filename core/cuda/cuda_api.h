@@ -7,6 +7,7 @@
 #include <vector>
 
 namespace strata {
+class Allocator;
 class Backend;
 }
 
@@ -28,5 +29,9 @@ std::vector<DeviceInfo> list_devices(std::string* reason = nullptr);
 // handles, a caching allocator). Throws strata::Error
 // "no CUDA device: <reason>" when the device does not exist.
 Backend& backend(int index);
+
+// The caching allocator of page-locked host memory (cudaHostAlloc), for
+// TensorOptions::pinned. Only called when a device exists.
+Allocator& pinned_allocator();
 
 }  // namespace strata::cuda

@@ -153,16 +153,45 @@ void CudaBackend::copy_on_device(const Tensor& src, const Tensor& dst) {
 
 void CudaBackend::copy_from_host(const Tensor& src, const Tensor& dst) {
   activate();
+  release_copied();
   // Pageable host memory is staged by the driver before cudaMemcpyAsync
-  // returns, so `host` may be freed right after.
+  // returns, so `host` may be freed right after. Pinned memory is read by
+  // the GPU later, while the host goes on: hold_until_copied keeps it.
   Tensor host = ops::contiguous(src);
-  if (dst.is_contiguous() && dst.dtype() == src.dtype()) {
-    STRATA_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), host.raw_data(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
-    return;
+  void* target = dst.raw_data();
+  Tensor staged;
+  if (!dst.is_contiguous() || dst.dtype() != src.dtype()) {
+    staged = empty(src.shape(), {src.dtype(), dst.device()});
+    target = staged.raw_data();
   }
-  Tensor staged = empty(src.shape(), {src.dtype(), dst.device()});
-  STRATA_CUDA_CHECK(cudaMemcpyAsync(staged.raw_data(), host.raw_data(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
-  copy_on_device(staged, dst);
+  STRATA_CUDA_CHECK(cudaMemcpyAsync(target, host.raw_data(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
+  if (host.is_pinned()) hold_until_copied(host);
+  if (staged.defined()) copy_on_device(staged, dst);
+}
+
+void CudaBackend::hold_until_copied(const Tensor& host) {
+  cudaEvent_t done = nullptr;
+  STRATA_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+  STRATA_CUDA_CHECK(cudaEventRecord(done, stream_));
+  std::lock_guard<std::mutex> lock(in_flight_mutex_);
+  in_flight_.push_back({done, host});
+}
+
+void CudaBackend::release_copied() {
+  std::lock_guard<std::mutex> lock(in_flight_mutex_);
+  while (!in_flight_.empty()) {
+    const cudaError_t status = cudaEventQuery(in_flight_.front().done);
+    if (status == cudaErrorNotReady) break;
+    if (status != cudaSuccess) fail_cuda(status, "cudaEventQuery", __FILE__, __LINE__);
+    cudaEventDestroy(in_flight_.front().done);
+    in_flight_.pop_front();  // frees the host tensor: its block may be reused now
+  }
+}
+
+void CudaBackend::synchronize() {
+  activate();
+  STRATA_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  release_copied();
 }
 
 void CudaBackend::copy_to_host(const Tensor& src, const Tensor& dst) {

@@ -8,10 +8,16 @@
 // work runs in order on one non-blocking stream, which is what makes the
 // caching allocator safe: a block freed by the host is reused only by work
 // queued after everything that used it. Copies to the host synchronise the
-// stream, so host code always reads finished results.
+// stream, so host code always reads finished results. Copies from pinned
+// host memory do not wait: the backend keeps the source alive until an
+// event says the transfer is done, so a loader cannot refill a buffer the
+// GPU is still reading.
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+
+#include <deque>
+#include <mutex>
 
 #include "core/backend.h"
 
@@ -33,6 +39,7 @@ class CudaBackend final : public Backend {
   void activate() const;
 
   Allocator& allocator() override;
+  void synchronize() override;
   void copy(const Tensor& src, const Tensor& dst) override;
   void fill(const Tensor& dst, double value) override;
   void uniform(const Tensor& dst, double low, double high, PhiloxState rng) override;
@@ -84,6 +91,10 @@ class CudaBackend final : public Backend {
   void copy_on_device(const Tensor& src, const Tensor& dst);
   void copy_from_host(const Tensor& src, const Tensor& dst);
   void copy_to_host(const Tensor& src, const Tensor& dst);
+  // Keeps a pinned host tensor alive until the copy just queued from it ends.
+  void hold_until_copied(const Tensor& host);
+  // Lets go of the pinned sources whose copies have finished.
+  void release_copied();
   // A temporary on this device (from the caching allocator).
   Tensor scratch(int64_t numel, DType dtype) const;
   // GEMM paths (gemm.cpp).
@@ -96,6 +107,13 @@ class CudaBackend final : public Backend {
   cublasHandle_t blas_ = nullptr;
   void* workspace_ = nullptr;  // cuBLASLt workspace, allocated once
   size_t workspace_bytes_ = 0;
+
+  struct InFlightCopy {
+    cudaEvent_t done;
+    Tensor source;  // pinned host memory the copy reads
+  };
+  std::mutex in_flight_mutex_;
+  std::deque<InFlightCopy> in_flight_;  // in stream order
 };
 
 }  // namespace strata::cuda

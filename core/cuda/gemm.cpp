@@ -11,6 +11,10 @@
 // inputs and output with f32 compute is the mixed-precision path. f64 (and
 // any problem for which cuBLASLt's heuristic finds no algorithm) goes
 // through classic cuBLAS strided-batched GEMM.
+//
+// Autocast (GemmArgs::bf16_operands, core/autocast.h) keeps f32 tensors and
+// asks for CUBLAS_COMPUTE_32F_FAST_16BF: tensor cores read the operands
+// converted to bf16 and accumulate in f32, which is the policy's definition.
 #include <climits>
 
 #include "core/cuda/cuda_backend.h"
@@ -67,6 +71,12 @@ void make_layout(Layout& layout, cudaDataType_t type, int64_t rows, int64_t cols
   }
 }
 
+// f32 accumulation always; with bf16 operands asked for, on f32 tensors,
+// the tensor cores' bf16 inputs.
+cublasComputeType_t compute_type(const GemmArgs& g) {
+  return g.bf16_operands && g.dtype == DType::f32 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F;
+}
+
 }  // namespace
 
 void CudaBackend::gemm(const GemmArgs& g) {
@@ -75,6 +85,7 @@ void CudaBackend::gemm(const GemmArgs& g) {
   to_int(g.n, "n");
   to_int(g.k, "k");
   to_int(g.batch, "batch");
+  if (g.bf16_operands && g.dtype != DType::f32) fail("gemm", "bf16 operands need f32 tensors, got {}", dtype_name(g.dtype));
   if (g.dtype == DType::f64 || !gemm_lt(g)) gemm_classic(g);
 }
 
@@ -87,7 +98,7 @@ bool CudaBackend::gemm_lt(const GemmArgs& g) {
     default: return false;
   }
   MatmulDesc op;
-  check_lt(cublasLtMatmulDescCreate(&op.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+  check_lt(cublasLtMatmulDescCreate(&op.desc, compute_type(g), CUDA_R_32F), "cublasLtMatmulDescCreate");
   const cublasOperation_t first_op = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;   // B comes first
   const cublasOperation_t second_op = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;  // then A
   check_lt(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSA, &first_op, sizeof(first_op)),
@@ -158,7 +169,7 @@ void CudaBackend::gemm_classic(const GemmArgs& g) {
   const float alpha = float(g.alpha), beta = float(g.beta);
   check_lt(cublasGemmStridedBatchedEx(blas_, first_op, second_op, m, n, k, &alpha, g.b, type, ldb, g.stride_b, g.a,
                                       type, lda, g.stride_a, &beta, g.c, type, ldc, g.stride_c, batch,
-                                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                                      compute_type(g), CUBLAS_GEMM_DEFAULT),
            "cublasGemmStridedBatchedEx");
 }
 

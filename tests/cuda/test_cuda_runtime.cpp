@@ -46,6 +46,17 @@ TEST(CudaRuntime, ToTheSameDeviceIsTheTensorItself) {
   EXPECT_TRUE(x.to(Device::cpu()).is_same(x));
 }
 
+// Pinned memory is page-locked exactly when a GPU is there to use it; the
+// tensors work the same either way, and pinning device memory is refused.
+TEST(CudaRuntime, PinnedHostTensorsFallBackToPlainMemory) {
+  const Tensor pinned = full({3, 4}, 2.5, {DType::f32, Device::cpu(), /*pinned=*/true});
+  EXPECT_EQ(pinned.is_pinned(), cuda_available());
+  EXPECT_EQ(pinned_memory_available(), cuda_available());
+  EXPECT_FALSE(ones({2}).is_pinned());
+  EXPECT_EQ(ops::sum(pinned).item<float>(), 30.0f);
+  EXPECT_THROW(empty({2}, {DType::f32, kCuda, /*pinned=*/true}), Error);
+}
+
 #ifdef STRATA_HAS_CUDA
 TEST(CudaRuntime, DeviceListExplainsAnEmptyList) {
   std::string reason;
@@ -96,6 +107,29 @@ TEST_F(CudaCopy, StridedViewsInEveryDirection) {
   ops::copy_(ops::transpose(dst, 0, 1), ops::cast(ops::slice(x, 1, 0, 1).squeeze(1), DType::f64).to(kCuda));
   expect_close(dst, ops::transpose(ops::cast(ops::slice(x, 1, 0, 1).squeeze(1), DType::f64), 0, 1), {0, 0},
                "into a transposed view");
+}
+
+// Copies from pinned memory run asynchronously. Each source here is freed
+// right after its copy is queued, and the next batch reuses the cached
+// block at once (the loader's pattern); every device copy must still hold
+// its own batch, so the backend may not let a block go back to the cache
+// while its transfer is in flight. The batches are large enough (32 MiB)
+// that the host refills a block long before a transfer could have ended.
+TEST_F(CudaCopy, PinnedSourcesSurviveUntilTheirCopyEnds) {
+  std::vector<Tensor> on_device;
+  const int64_t n = int64_t(8) << 20;
+  for (int i = 0; i < 6; ++i) {
+    Tensor batch = full({n}, double(i + 1), {DType::f32, Device::cpu(), /*pinned=*/true});
+    ASSERT_TRUE(batch.is_pinned());
+    on_device.push_back(batch.to(kCuda));
+  }
+  synchronize(kCuda);
+  for (int i = 0; i < 6; ++i) {
+    const auto [low, high] = std::pair(ops::max(ops::neg(on_device[size_t(i)]), 0).first.item<double>(),
+                                       ops::max(on_device[size_t(i)], 0).first.item<double>());
+    EXPECT_EQ(-low, double(i + 1)) << "batch " << i;
+    EXPECT_EQ(high, double(i + 1)) << "batch " << i;
+  }
 }
 
 TEST_F(CudaCopy, AllocatorStopsAllocatingInASteadyState) {

@@ -1,7 +1,7 @@
 // `train.device: cuda` end to end: a tiny ViT and a tiny GPT-2 trained a
 // few steps by the Trainer on the GPU follow the CPU run (losses and final
 // weights within f32 tolerance), and the checkpoint is written from host
-// copies. Skipped, with the reason, without a GPU; without one, asking for
+// copies; in bf16 autocast too (GPT-2). Skipped, with the reason, without a GPU; without one, asking for
 // it is a clear error instead of a crash.
 #include <gtest/gtest.h>
 
@@ -70,21 +70,27 @@ TEST(CudaTraining, TinyGpt2StepsFollowTheCpuRun) {
     writer.write(ids);
     writer.close();
   }
-  auto config = [&](const std::string& device) {
+  auto config = [&](const std::string& device, const char* precision) {
     return read_run_config(config::Document::parse(
         fmt::format("model: {{name: gpt2, vocab_size: 32, context: 16, width: 32, depth: 2, heads: 2}}\n"
-                    "data: {{train: {0}, val: {0}, batch_size: 4}}\ntrain: {{steps: 3, device: {1}}}\n"
+                    "data: {{train: {0}, val: {0}, batch_size: 4}}\n"
+                    "train: {{steps: 3, device: {1}, precision: {2}}}\n"
                     "eval: {{every_epochs: 0}}\ncheckpoint: {{every_epochs: 0}}\n",
-                    dir / "tokens.bin", device),
+                    dir / "tokens.bin", device, precision),
         "gpt2.yaml"));
   };
-  Trainer cpu(config("cpu"), quiet_options(dir / "cpu"));
-  const TrainResult on_cpu = cpu.run();
-  Trainer gpu(config("cuda"), quiet_options(dir / "gpu"));
-  const TrainResult on_gpu = gpu.run();
-  ASSERT_TRUE(on_cpu.final_eval && on_gpu.final_eval);
-  EXPECT_NEAR(on_gpu.final_eval->loss, on_cpu.final_eval->loss, 1e-3);
-  EXPECT_NEAR(on_gpu.final_eval->perplexity, on_cpu.final_eval->perplexity, 1e-2);
+  // bf16 autocast follows the CPU's bf16 emulation: the same rounded
+  // operands, summed in a different order, after three steps (2e-3).
+  for (const char* precision : {"f32", "bf16"}) {
+    const double tolerance = std::string(precision) == "f32" ? 1e-3 : 2e-3;
+    Trainer cpu(config("cpu", precision), quiet_options(dir / (std::string("cpu_") + precision)));
+    const TrainResult on_cpu = cpu.run();
+    Trainer gpu(config("cuda", precision), quiet_options(dir / (std::string("gpu_") + precision)));
+    const TrainResult on_gpu = gpu.run();
+    ASSERT_TRUE(on_cpu.final_eval && on_gpu.final_eval);
+    EXPECT_NEAR(on_gpu.final_eval->loss, on_cpu.final_eval->loss, tolerance) << precision;
+    EXPECT_NEAR(on_gpu.final_eval->perplexity, on_cpu.final_eval->perplexity, 10 * tolerance) << precision;
+  }
 }
 
 }  // namespace

@@ -108,6 +108,22 @@ TEST(Loader, SameBatchesForAnyWorkerCount) {
   EXPECT_LT(mixed, 30);
 }
 
+// pin_memory puts images and targets in pinned memory (when a GPU makes it
+// available) without changing a bit of them.
+TEST(Loader, PinnedBatchesAreTheSameBatches) {
+  const Dataset d = synthetic_dataset(40, 2, 6, 6, 5);
+  LoaderOptions pinned_options = augmented(8, 2);
+  pinned_options.pin_memory = true;
+  Loader plain(d, augmented(8, 2)), pinned(d, pinned_options);
+  for (int64_t i = 0; i < 6; ++i) {
+    const Batch a = plain.next(), b = pinned.next();
+    expect_same_batch(a, b);
+    EXPECT_EQ(b.images.is_pinned(), pinned_memory_available());
+    EXPECT_EQ(b.targets.is_pinned(), pinned_memory_available());
+    EXPECT_FALSE(a.images.is_pinned());
+  }
+}
+
 TEST(Loader, ShardsAreDisjointAndCoverTheEpoch) {
   const Dataset d = synthetic_dataset(100, 1, 2, 2, 3);
   for (bool drop_last : {false, true}) {

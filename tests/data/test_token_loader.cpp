@@ -62,6 +62,22 @@ TEST(TokenLoader, ShapesAndShiftedTargets) {
   }
 }
 
+// pin_memory changes where the batches live, never what they hold.
+TEST(TokenLoader, PinnedBatchesHoldTheSameTokens) {
+  TempDir dir;
+  const std::string shard = write_counting_shard(dir / "a.bin", 0, 1001);
+  TokenLoaderOptions pinned_options = options(4, 10, TokenOrder::random);
+  pinned_options.pin_memory = true;
+  TokenLoader plain({shard}, options(4, 10, TokenOrder::random)), pinned({shard}, pinned_options);
+  for (int i = 0; i < 3; ++i) {
+    const TokenBatch a = plain.next(), b = pinned.next();
+    EXPECT_EQ(a.inputs.to_vector<int64_t>(), b.inputs.to_vector<int64_t>());
+    EXPECT_EQ(a.targets.to_vector<int64_t>(), b.targets.to_vector<int64_t>());
+    EXPECT_EQ(b.inputs.is_pinned(), pinned_memory_available());
+    EXPECT_FALSE(a.inputs.is_pinned());
+  }
+}
+
 // Every target position of one epoch over all ranks, with its multiplicity.
 std::map<int64_t, int> sequential_targets(const std::string& shard, int64_t world) {
   std::map<int64_t, int> seen;

@@ -76,6 +76,12 @@ TEST(RunConfig, DeviceKey) {
   expect_error([] { parse("train:\n  device: gpu\n"); }, {"run.yaml:2:3", "train.device", "expected cpu, cuda or cuda:N"});
 }
 
+TEST(RunConfig, PrecisionKey) {
+  EXPECT_EQ(parse("").train.precision, Precision::f32);
+  EXPECT_EQ(parse("train:\n  precision: bf16\n").train.precision, Precision::bf16);
+  expect_error([] { parse("train:\n  precision: fp16\n"); }, {"run.yaml:2:3", "train.precision", "not one of [f32, bf16]"});
+}
+
 TEST(RunConfig, LanguageModelConfigsReadTokenData) {
   const RunConfig c = parse("model:\n  name: gpt2\n  context: 256\ndata:\n  train: [a.bin, b.bin]\n  val: v.bin\n");
   EXPECT_EQ(c.kind, ModelKind::language_model);

@@ -98,6 +98,39 @@ TEST(Trainer, ShortRunLowersTheLossAndWritesItsOutputs) {
   EXPECT_EQ(again.data.root, dir / "cifar");
 }
 
+// train.precision: bf16 trains through rounded products, but the master
+// weights, their gradients and the checkpoint stay f32.
+TEST(Trainer, Bf16AutocastTrainsF32MasterWeights) {
+  TempDir dir;
+  testing::write_cifar10_fixture(dir / "cifar", kPerBatch, kTestCount);
+  Trainer f32_run(make_config(dir / "cifar", 20), options_for(dir / "f32"));
+  f32_run.run();
+  Trainer bf16_run(make_config(dir / "cifar", 20, {"train.precision=bf16"}), options_for(dir / "bf16"));
+  const TrainResult result = bf16_run.run();
+  EXPECT_EQ(result.status, TrainStatus::finished);
+  EXPECT_EQ(bf16_run.arena().params().dtype(), DType::f32);
+  EXPECT_EQ(bf16_run.arena().grads().dtype(), DType::f32);
+
+  const std::vector<nlohmann::json> lines = testing::read_metrics_file(dir / "bf16/metrics.jsonl");
+  ASSERT_GE(lines.size(), 20u);
+  EXPECT_LT(lines[19]["loss"].get<double>() + lines[18]["loss"].get<double>(),
+            0.85 * (lines[0]["loss"].get<double>() + lines[1]["loss"].get<double>()))
+      << "the loss falls in bf16 too";
+
+  // The rounding changed the trajectory, but only slightly.
+  const std::vector<float> a = weights(f32_run), b = weights(bf16_run);
+  double diff = 0.0, norm = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += double(a[i] - b[i]) * double(a[i] - b[i]);
+    norm += double(a[i]) * double(a[i]);
+  }
+  EXPECT_GT(diff, 0.0) << "bf16 products must differ from f32 ones";
+  EXPECT_LT(std::sqrt(diff / norm), 0.05);
+
+  const CheckpointState saved = load_checkpoint(dir / "bf16/checkpoints/last.safetensors");
+  for (const auto& [name, t] : saved.model) EXPECT_EQ(t.dtype(), DType::f32) << name;
+}
+
 // Everything that draws random numbers or carries state across steps.
 const std::vector<std::string> kStatefulRun = {
     "model.dropout=0.1",        "model.attn_dropout=0.1",  "model.drop_path=0.2",  "data.mixup_alpha=0.4",
