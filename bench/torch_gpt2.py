@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """GPT-2 small (124M: vocab 50257, context 1024, width 768, depth 12, 12
-heads, tied LM head, GELU tanh) trained in PyTorch CPU f32: tokens/s of full
-training steps (forward, cross-entropy, backward, AdamW) and peak resident
-memory. The same model and step as `strata bench gpt2` (random tokens, no
-dropout); attention is written out as nanoGPT's non-flash path does
-(PyTorch 1.13 has no fused scaled_dot_product_attention).
+heads, tied LM head, GELU tanh) trained in PyTorch: tokens/s of full
+training steps (forward, cross-entropy, backward, AdamW) and peak memory.
+The same model and step as `strata bench gpt2` (random tokens, no dropout).
+Attention is PyTorch's fused scaled_dot_product_attention where it exists
+(PyTorch >= 2.0, as on a GPU), else written out as nanoGPT's non-flash path
+(Debian's PyTorch 1.13). On a GPU, bf16 runs under torch.autocast with f32
+weights, as `strata bench gpt2 --precision bf16` does; the fused AdamW is
+used there.
 
-  OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_gpt2.py BATCH CONTEXT [steps]
+  OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_gpt2.py BATCH CONTEXT [steps [cpu|cuda [f32|bf16]]]
 """
 import math
 import resource
@@ -35,6 +38,9 @@ class Block(nn.Module):
         b, t, c = x.shape
         q, k, v = self.c_attn(x).split(c, dim=2)
         q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        if hasattr(F, "scaled_dot_product_attention"):
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
         att = att.masked_fill(self.mask[:, :, :t, :t] == 0, float("-inf"))
         y = F.softmax(att, dim=-1) @ v
@@ -55,7 +61,7 @@ class GPT2(nn.Module):
 
     def forward(self, idx, targets):
         t = idx.size(1)
-        x = self.wte(idx) + self.wpe(torch.arange(t))
+        x = self.wte(idx) + self.wpe(torch.arange(t, device=idx.device))
         for block in self.h:
             x = block(x)
         logits = F.linear(self.ln_f(x), self.wte.weight)  # tied head
@@ -65,23 +71,32 @@ class GPT2(nn.Module):
 def main():
     batch, context = int(sys.argv[1]), int(sys.argv[2])
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
+    precision = sys.argv[5] if len(sys.argv) > 5 else "f32"
+    on_gpu = device.startswith("cuda")
     torch.manual_seed(0)
-    model = GPT2()
-    opt = torch.optim.AdamW(model.parameters(), lr=6e-4, weight_decay=0.1)
-    tokens = torch.randint(0, 50257, (batch, context + 1))
+    model = GPT2().to(device)
+    fused = {"fused": True} if on_gpu else {}
+    opt = torch.optim.AdamW(model.parameters(), lr=6e-4, weight_decay=0.1, **fused)
+    tokens = torch.randint(0, 50257, (batch, context + 1), device=device)
     x, y = tokens[:, :-1], tokens[:, 1:]
     times = []
     for step in range(steps + 1):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        model(x, y).backward()
+        with torch.autocast(device_type="cuda" if on_gpu else "cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss = model(x, y)
+        loss.backward()
         opt.step()
+        if on_gpu:
+            torch.cuda.synchronize()
         if step:  # the first step warms up
             times.append(time.perf_counter() - t0)
     step_s = statistics.median(times)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, B={batch} T={context}: median step "
-          f"{step_s:.3f} s, {batch * context / step_s:.1f} tok/s, peak RSS {peak_mib:.0f} MiB")
+    gpu = f", peak GPU tensors {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if on_gpu else ""
+    print(f"torch {torch.__version__}, {device} {precision}, {torch.get_num_threads()} threads, B={batch} T={context}: "
+          f"median step {step_s:.3f} s, {batch * context / step_s:.1f} tok/s, peak RSS {peak_mib:.0f} MiB{gpu}")
 
 
 if __name__ == "__main__":

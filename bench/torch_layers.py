@@ -6,6 +6,9 @@ Usage:
   build/tools/strata bench layers --json --threads 2 > /tmp/strata_layers.jsonl
   OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_layers.py /tmp/strata_layers.jsonl
 
+On a GPU (`strata bench layers --json --device cuda [--precision bf16]`) the
+layers run on the device and precision recorded in the JSON lines.
+
 Reads Strata's JSON lines (structure, in, out, tokens, spec "b=3 r=190"),
 builds the same layer in PyTorch, times forward and forward+backward (input
 and weight gradients, median of repeats after a warm-up) and prints a
@@ -105,12 +108,19 @@ BUILDERS = {"dense": dense, "low_rank": low_rank, "block_diagonal": block_diagon
 
 def median_ms(fn, repeats):
     fn()
+    sync()
     runs = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
+        sync()
         runs.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(runs)
+
+
+def sync():
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
 
 
 def time_layer(row, repeats):
@@ -132,7 +142,14 @@ def time_layer(row, repeats):
 def main():
     rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {repeats}")
+    # The device and precision Strata ran with (cpu f32 for older files).
+    device, precision = rows[0].get("device", "cpu"), rows[0].get("precision", "f32")
+    if device != "cpu":
+        torch.set_default_device(device)  # PyTorch >= 2.0, as pip installs on a GPU machine
+    autocast = torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16,
+                              enabled=precision == "bf16")
+    autocast.__enter__()
+    print(f"torch {torch.__version__}, {device} {precision}, {torch.get_num_threads()} threads, median of {repeats}")
     print("| structure | shape | flops ratio | size | Strata fwd+bwd ms | PyTorch fwd+bwd ms | Strata vs dense | PyTorch vs dense | PyTorch / Strata |")
     print("|---|---|---|---|---|---|---|---|---|")
     torch_dense = {}

@@ -5,7 +5,7 @@ token, 10 classes) trained in PyTorch CPU: images/s of full training steps
 memory. The same model as configs/runs/vit_s_cifar10.yaml in Strata, without
 drop-path, mixup or data augmentation (both sides are timed on the model step).
 
-  OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_vit.py [steps]
+  OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_vit.py [steps [cpu|cuda [f32|bf16]]]
 """
 import resource
 import statistics
@@ -60,23 +60,31 @@ class ViT(nn.Module):
 
 def main():
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    device = sys.argv[2] if len(sys.argv) > 2 else "cpu"
+    precision = sys.argv[3] if len(sys.argv) > 3 else "f32"
+    on_gpu = device.startswith("cuda")
     torch.manual_seed(0)
-    model = ViT()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
-    images = torch.randn(128, 3, 32, 32)
-    labels = torch.randint(0, 10, (128,))
+    model = ViT().to(device)
+    fused = {"fused": True} if on_gpu else {}
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05, **fused)
+    images = torch.randn(128, 3, 32, 32, device=device)
+    labels = torch.randint(0, 10, (128,), device=device)
     times = []
     for step in range(steps + 1):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(images), labels).backward()
+        with torch.autocast(device_type="cuda" if on_gpu else "cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss = F.cross_entropy(model(images), labels)
+        loss.backward()
         opt.step()
+        if on_gpu:
+            torch.cuda.synchronize()
         if step:  # the first step warms up
             times.append(time.perf_counter() - t0)
     step_s = statistics.median(times)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads: median step {step_s:.2f} s, "
-          f"{128 / step_s:.1f} img/s, peak RSS {peak_mib:.0f} MiB")
+    print(f"torch {torch.__version__}, {device} {precision}, {torch.get_num_threads()} threads: median step "
+          f"{step_s:.3f} s, {128 / step_s:.1f} img/s, peak RSS {peak_mib:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -5,15 +5,17 @@
 #                               non-CUDA shared libraries the binaries need
 #                               into build-gpu/lib and prints the carry size
 #   scripts/gpu-check.sh run    on the device machine (builds nothing): runs
-#                               the CUDA tests and benchmarks, writes logs to
-#                               $OUT (or ./gpu-check-out) and prints a table
+#                               the CUDA tests, then the benchmarks beside
+#                               PyTorch, writes logs to $OUT (or
+#                               ./gpu-check-out) and prints a table
+#   SKIP_BENCH=1 ... run        the tests alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-gpu}
 
 pack() {
   mkdir -p "$BUILD/lib"
-  for bin in "$BUILD/tests/strata_tests" "$BUILD/tools/strata" "$BUILD/bench/strata_bench"; do
+  for bin in "$BUILD/tests/strata_tests" "$BUILD/tools/strata" "$BUILD/bench/strata_bench_cuda"; do
     [[ -x $bin ]] || continue
     # Everything but the C runtime and the CUDA libraries (the device has those).
     ldd "$bin" | awk '/=> \// {print $3}' |
@@ -46,10 +48,6 @@ run() {
   # The whole suite with the GPU present, to catch a CPU path the GPU build broke.
   "$BUILD/tests/strata_tests" --gtest_brief=1 >"$out/all-tests.log" 2>&1 || true
 
-  if [[ -x $BUILD/bench/strata_bench ]]; then
-    "$BUILD/bench/strata_bench" --benchmark_filter="${BENCH_FILTER:-.}" --benchmark_min_time=0.2 \
-      >"$out/bench.log" 2>&1 || true
-  fi
 
   # The table: one line per CUDA test suite.
   python3 - "$out/cuda-tests.json" <<'EOF'
@@ -68,6 +66,34 @@ for suite in data["testsuites"]:
 print(f"{'total':<32}{totals[0]:>8}{totals[1]:>8}{totals[2]:>9}")
 EOF
   tail -n 3 "$out/all-tests.log"
+  [[ -n ${SKIP_BENCH:-} ]] || bench "$out"
+}
+
+# Checked first, timed second: every figure beside PyTorch (the device's
+# pip-installed python3) on the same GPU, in the same command.
+bench() {
+  local out=$1 strata="$BUILD/tools/strata"
+  echo "== GEMM: ops::matmul vs a direct cublasGemmEx (TFLOP/s)"
+  "$BUILD/bench/strata_bench_cuda" --benchmark_min_time=0.2s --benchmark_counters_tabular=true \
+    2>&1 | tee "$out/gemm.log" | grep -E 'BM_|TFLOP' || true
+  for precision in f32 bf16; do
+    echo "== structured layers vs dense, $precision"
+    "$strata" bench layers --device cuda --precision "$precision" --json --repeats 20 \
+      >"$out/layers_$precision.jsonl" 2>&1 || true
+    python3 bench/torch_layers.py "$out/layers_$precision.jsonl" 20 2>&1 | tee "$out/layers_$precision.md" || true
+  done
+  for precision in bf16 f32; do
+    echo "== GPT-2 124M, B=16 T=1024, $precision"
+    "$strata" bench gpt2 --device cuda --precision "$precision" --batch 16 --context 1024 --steps 10 \
+      2>&1 | tee "$out/gpt2_$precision.log" || true
+    python3 bench/torch_gpt2.py 16 1024 10 cuda "$precision" 2>&1 | tee -a "$out/gpt2_$precision.log" || true
+  done
+  echo "== ViT-S/4 CIFAR-10 step, batch 128, bf16"
+  python3 scripts/random_cifar.py "$out/cifar" 2048
+  "$strata" train configs/runs/vit_s_cifar10.yaml --out "$out/vit" --overwrite --set data.root="$out/cifar" \
+    --set train.steps=40 --set schedule.warmup_steps=1 --set train.device=cuda --set train.precision=bf16 --set log.every_steps=10 \
+    --set eval.at_end=false --set checkpoint.every_epochs=0 --set data.workers=8 2>&1 | tee "$out/vit.log" | tail -n 4 || true
+  python3 bench/torch_vit.py 20 cuda bf16 2>&1 | tee -a "$out/vit.log" || true
 }
 
 case "${1:-}" in

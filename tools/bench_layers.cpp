@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include "autograd/functions.h"
+#include "core/autocast.h"
+#include "core/backend.h"
 #include "layers/linear_spec.h"
 
 namespace strata::tools {
@@ -38,13 +41,17 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The median of `repeats` runs of f after one warm-up, each waiting for the
+// device to finish (GPU work is queued asynchronously).
 template <typename F>
-double time_ms(int repeats, F f) {
+double time_ms(Device device, int repeats, F f) {
   f();  // warm-up: fills the allocator cache and the caches
+  synchronize(device);
   std::vector<double> runs;
   for (int i = 0; i < repeats; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     f();
+    synchronize(device);
     runs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   return median(runs);
@@ -52,17 +59,18 @@ double time_ms(int repeats, F f) {
 
 // Forward alone (no graph), then forward + backward with input and weight
 // gradients, driven by a fixed upstream gradient.
-Timing time_layer(StructuredLinear& layer, int64_t tokens, int repeats) {
+Timing time_layer(StructuredLinear& layer, Device device, int64_t tokens, int repeats) {
   Generator gen(1);
-  Tensor x = randn({tokens, layer.in_features()}, {}, &gen);
-  Tensor dy = randn({tokens, layer.out_features()}, {}, &gen);
+  layer.to(device);
+  Tensor x = randn({tokens, layer.in_features()}, {}, &gen).to(device);
+  Tensor dy = randn({tokens, layer.out_features()}, {}, &gen).to(device);
   Timing t;
-  t.fwd_ms = time_ms(repeats, [&] {
+  t.fwd_ms = time_ms(device, repeats, [&] {
     NoGradGuard no_grad;
     layer.forward(x);
   });
   x.requires_grad_();
-  t.fwd_bwd_ms = time_ms(repeats, [&] {
+  t.fwd_bwd_ms = time_ms(device, repeats, [&] {
     layer.zero_grad();
     x.set_grad(Tensor());
     layer.forward(x).backward(dy);
@@ -79,12 +87,12 @@ struct Row {
   double dense_fwd_bwd_ms;
 };
 
-void print_json(const Row& r, int64_t tokens) {
+void print_json(const Row& r, int64_t tokens, Device device, Precision precision) {
   fmt::print(
-      "{{\"structure\": \"{}\", \"spec\": \"{}\", \"in\": {}, \"out\": {}, \"tokens\": {}, \"flops_ratio\": {}, "
+      "{{\"device\": \"{}\", \"precision\": \"{}\", \"structure\": \"{}\", \"spec\": \"{}\", \"in\": {}, \"out\": {}, \"tokens\": {}, \"flops_ratio\": {}, "
       "\"params\": {}, \"gflops\": {:.4f}, \"fwd_ms\": {:.3f}, \"fwd_bwd_ms\": {:.3f}, \"dense_fwd_bwd_ms\": {:.3f}, "
       "\"fwd_bwd_gflops_per_s\": {:.1f}, \"time_ratio\": {:.3f}}}\n",
-      r.structure, r.spec, r.shape.in, r.shape.out, tokens, r.flops_ratio, r.params, double(r.flops) * 1e-9,
+      device.str(), precision_name(precision), r.structure, r.spec, r.shape.in, r.shape.out, tokens, r.flops_ratio, r.params, double(r.flops) * 1e-9,
       r.timing.fwd_ms, r.timing.fwd_bwd_ms, r.dense_fwd_bwd_ms, 3.0 * double(r.flops) / r.timing.fwd_bwd_ms * 1e-6,
       r.timing.fwd_bwd_ms / r.dense_fwd_bwd_ms);
 }
@@ -108,17 +116,23 @@ std::string describe(const LinearSpec& s) {
 
 int run_bench_layers(const BenchLayersOptions& o) {
   if (o.threads > 0) omp_set_num_threads(o.threads);
+  const std::optional<Device> parsed_device = parse_device(o.device);
+  if (!parsed_device) fail("bench layers", "--device {}: expected cpu, cuda or cuda:N", o.device);
+  const Device device = *parsed_device;
+  const std::optional<Precision> precision = parse_precision(o.precision);
+  if (!precision) fail("bench layers", "--precision {}: expected f32 or bf16", o.precision);
+  const Autocast autocast(*precision);
   if (!o.json) {
-    fmt::print("strata bench layers: {} tokens, {} threads, median of {} runs\n", o.tokens, omp_get_max_threads(),
-               o.repeats);
+    fmt::print("strata bench layers: {} tokens on {} in {}, {} threads, median of {} runs\n", o.tokens, device.str(),
+               precision_name(*precision), omp_get_max_threads(), o.repeats);
     fmt::print("{:<15} {:>10} {:>5} {:<22} {:>9} {:>7} {:>8} {:>10} {:>9} {:>7}\n", "structure", "shape", "ratio",
                "size", "params", "GFLOPs", "fwd ms", "fwd+bwd ms", "GFLOP/s", "vs dense");
   }
   for (Shape2 shape : {Shape2{768, 768}, Shape2{768, 3072}}) {
     Linear dense(shape.in, shape.out);
-    Row base{"dense", "dense", shape, 1.0, dense.num_params(), dense.flops(o.tokens), time_layer(dense, o.tokens, o.repeats), 0};
+    Row base{"dense", "dense", shape, 1.0, dense.num_params(), dense.flops(o.tokens), time_layer(dense, device, o.tokens, o.repeats), 0};
     base.dense_fwd_bwd_ms = base.timing.fwd_bwd_ms;
-    o.json ? print_json(base, o.tokens) : print_table_row(base);
+    o.json ? print_json(base, o.tokens, device, *precision) : print_table_row(base);
     for (const Structure& st : kStructures) {
       for (double ratio : kRatios) {
         LinearSpec spec;
@@ -135,8 +149,8 @@ int run_bench_layers(const BenchLayersOptions& o) {
           continue;
         }
         Row r{st.type, describe(resolved), shape, ratio, layer->num_params(), layer->flops(o.tokens),
-              time_layer(*layer, o.tokens, o.repeats), base.dense_fwd_bwd_ms};
-        o.json ? print_json(r, o.tokens) : print_table_row(r);
+              time_layer(*layer, device, o.tokens, o.repeats), base.dense_fwd_bwd_ms};
+        o.json ? print_json(r, o.tokens, device, *precision) : print_table_row(r);
       }
     }
   }

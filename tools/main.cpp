@@ -70,6 +70,10 @@ void add_bench_layers(CLI::App& bench, strata::tools::BenchLayersOptions& o) {
   layers->add_option("--tokens", o.tokens, "rows of x")->check(int_range(1, 1 << 24))->capture_default_str();
   layers->add_option("--repeats", o.repeats, "timed runs per case (median)")->check(int_range(1, 1000))->capture_default_str();
   layers->add_option("--threads", o.threads, "OpenMP threads (0: default)")->check(int_range(0, 1024))->capture_default_str();
+  layers->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  layers->add_option("--precision", o.precision, "f32, or bf16 autocast")
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
 }
 
 void add_bench_factorize(CLI::App& bench, strata::tools::BenchFactorizeOptions& o) {
@@ -101,6 +105,12 @@ void add_bench_gpt2(CLI::App& bench, strata::tools::BenchGpt2Options& o) {
   gpt2->add_option("--set", o.overrides, "override a key of the model section (GPT-2 small by default)")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
+  gpt2->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  gpt2->add_option("--precision", o.precision, "f32, or bf16 autocast (f32 master weights)")
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
+  gpt2->add_option("--peak-tflops", o.peak_tflops, "the GPU's dense bf16 peak for MFU (default: known cards)")
+      ->check(CLI::Range(0.0, 1e6));
   gpt2->add_flag("--json", o.json, "one JSON object");
 }
 

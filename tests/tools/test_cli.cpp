@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/cuda/cuda_test_util.h"
 #include "tests/support/cli.h"
 #include "tests/train/train_fixtures.h"
 
@@ -122,6 +123,30 @@ TEST(Cli, Cifar10RunConfigTrainsOnCifarFormatFiles) {
   }
   ASSERT_EQ(losses.size(), 8u);
   EXPECT_LT((losses[6] + losses[7]) / 2, (losses[0] + losses[1]) / 2) << c.output;
+}
+
+// The benchmark commands take --device and --precision: a tiny GPT-2 runs
+// in bf16 autocast on the CPU and reports it; bad values exit 2 naming the
+// option, and a missing GPU is named as such.
+TEST(Cli, BenchGpt2TakesDeviceAndPrecision) {
+  const std::string tiny = "--set model.depth=1 --set model.width=32 --set model.heads=2 --set model.context=16 "
+                           "--batch 2 --context 16 --steps 1";
+  const Command bf16 = strata("bench gpt2 --precision bf16 --json " + tiny);
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.output;
+  EXPECT_NE(bf16.output.find("\"precision\": \"bf16\""), std::string::npos) << bf16.output;
+  EXPECT_NE(bf16.output.find("\"device\": \"cpu\""), std::string::npos) << bf16.output;
+  EXPECT_NE(bf16.output.find("\"mfu\": null"), std::string::npos) << "no MFU without a known peak: " << bf16.output;
+  const Command fp16 = strata("bench gpt2 --precision fp16 " + tiny);
+  EXPECT_EQ(fp16.exit_code, 2) << fp16.output;
+  EXPECT_NE(fp16.output.find("--precision"), std::string::npos) << fp16.output;
+  const Command layers = strata("bench layers --device gpu --tokens 8 --repeats 1");
+  EXPECT_EQ(layers.exit_code, 2) << layers.output;
+  EXPECT_NE(layers.output.find("--device gpu"), std::string::npos) << layers.output;
+  if (!testing::cuda_available()) {
+    const Command gpu = strata("bench gpt2 --device cuda " + tiny);
+    EXPECT_EQ(gpu.exit_code, 2) << gpu.output;
+    EXPECT_NE(gpu.output.find("CUDA"), std::string::npos) << gpu.output;
+  }
 }
 
 }  // namespace
