@@ -26,6 +26,7 @@ class LanguageModelTask : public Task {
   std::string describe_data() const override;
   std::string eval_split() const override { return "val"; }
   std::string unit() const override { return "tok"; }
+  bool reports_perplexity() const override { return true; }
 
  private:
   const RunConfig& config_;

@@ -59,6 +59,9 @@ class Task {
   virtual std::string unit() const = 0;
   // The split evaluate() reads, as metrics.jsonl names it: "test" or "val".
   virtual std::string eval_split() const = 0;
+  // Whether the loss is a per-token log-likelihood, so that exp(loss), the
+  // perplexity, means something (train records then carry `ppl`).
+  virtual bool reports_perplexity() const { return false; }
 };
 
 // Whether the run trains on a GPU: its loaders then prepare batches in

@@ -282,7 +282,7 @@ void Trainer::State::log_train(const Window& window, double grad_norm) {
   r.lr = optimizer->lr();
   r.time = time_now();
   r.extra[task->unit() + "_per_s"] = window.items_per_second() * double(comm->world_size());
-  if (config.kind == ModelKind::language_model) r.extra["ppl"] = std::exp(r.loss);
+  if (task->reports_perplexity()) r.extra["ppl"] = std::exp(r.loss);
   if (std::isnan(grad_norm)) grad_norm = strata::grad_norm({arena->grads()});
   r.extra["grad_norm"] = grad_norm;
   metrics->write(r);

@@ -24,8 +24,8 @@ using testing::write_text_file;
 using Ids = std::vector<int32_t>;
 
 using strata::testing::Command;
+using strata::testing::run_strata;
 
-Command strata(const std::string& arguments) { return strata::testing::run_strata(arguments); }
 
 Ids shard_ids(const std::string& path) {
   const std::vector<uint16_t> tokens = read_token_shard(path);
@@ -63,7 +63,7 @@ TEST(TokenizeCli, FilesWithValidationSplit) {
     inputs += fmt::format(" '{}'", dir / fmt::format("doc{}.txt", i));
   }
   // F = 0.4: k = round(2.5) = 3 (round half away from zero): document 2 is held out.
-  const Command c = strata(fmt::format("tokenize --vocab '{}' --in{} --out '{}' --val-out '{}' --val-fraction 0.4 "
+  const Command c = run_strata(fmt::format("tokenize --vocab '{}' --in{} --out '{}' --val-out '{}' --val-fraction 0.4 "
                                        "--threads 2",
                                        gpt2_file("gpt2.tiktoken"), inputs, dir / "train.bin", dir / "val.bin"));
   ASSERT_EQ(c.exit_code, 0) << c.output;
@@ -75,7 +75,7 @@ TEST(TokenizeCli, FilesWithValidationSplit) {
   EXPECT_EQ(std::count(train.begin(), train.end(), 50256), 4);  // the literal stays text
 
   // Without a split, one shard; the Hugging Face form gives the same ids.
-  const Command single = strata(fmt::format("tokenize --vocab '{}' --in '{}' '{}' --out '{}'", gpt2_file("vocab.json"),
+  const Command single = run_strata(fmt::format("tokenize --vocab '{}' --in '{}' '{}' --out '{}'", gpt2_file("vocab.json"),
                                             dir / "doc0.txt", dir / "doc3.txt", dir / "all.bin"));
   ASSERT_EQ(single.exit_code, 0) << single.output;
   EXPECT_EQ(shard_ids(dir / "all.bin"), expected_shard({docs[0], docs[3]}));
@@ -91,14 +91,14 @@ TEST(TokenizeCli, WikiText103ArticlesAreDocuments) {
   write_text_file(dir / "wikitext-103-raw/wiki.train.raw", articles[0] + articles[1] + articles[2]);
   write_text_file(dir / "wikitext-103-raw/wiki.valid.raw", articles[1]);
   write_text_file(dir / "wikitext-103-raw/wiki.test.raw", articles[2]);
-  const Command c = strata(fmt::format("tokenize --vocab '{}' --dataset wikitext103 --root '{}'",
+  const Command c = run_strata(fmt::format("tokenize --vocab '{}' --dataset wikitext103 --root '{}'",
                                        gpt2_file("gpt2.tiktoken"), dir / "wikitext-103-raw"));
   ASSERT_EQ(c.exit_code, 0) << c.output;
   EXPECT_EQ(shard_ids(dir / "wikitext103_train.bin"), expected_shard(articles));
   EXPECT_EQ(shard_ids(dir / "wikitext103_val.bin"), expected_shard({articles[1]}));
   EXPECT_EQ(shard_ids(dir / "wikitext103_test.bin"), expected_shard({articles[2]}));
 
-  const Command missing = strata(fmt::format("tokenize --vocab '{}' --dataset wikitext103 --root '{}' --out-dir '{}'",
+  const Command missing = run_strata(fmt::format("tokenize --vocab '{}' --dataset wikitext103 --root '{}' --out-dir '{}'",
                                              gpt2_file("gpt2.tiktoken"), dir.str(), dir / "out"));
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("wiki.train.raw: file not found"), std::string::npos) << missing.output;
@@ -109,17 +109,17 @@ TEST(TokenizeCli, UsageErrorsExitWith2) {
   write_text_file(dir / "a.txt", "text");
   const std::string vocab = gpt2_file("gpt2.tiktoken");
   const Command no_fraction =
-      strata(fmt::format("tokenize --vocab '{}' --in '{}' --out '{}' --val-out '{}'", vocab, dir / "a.txt",
+      run_strata(fmt::format("tokenize --vocab '{}' --in '{}' --out '{}' --val-out '{}'", vocab, dir / "a.txt",
                          dir / "t.bin", dir / "v.bin"));
   EXPECT_EQ(no_fraction.exit_code, 2) << no_fraction.output;
   EXPECT_NE(no_fraction.output.find("--val-out and --val-fraction"), std::string::npos) << no_fraction.output;
-  const Command missing = strata(fmt::format("tokenize --vocab '{}' --in '{}' --out '{}'", vocab,
+  const Command missing = run_strata(fmt::format("tokenize --vocab '{}' --in '{}' --out '{}'", vocab,
                                              dir / "nope.txt", dir / "t.bin"));
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("nope.txt: file not found"), std::string::npos) << missing.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "t.bin"));
   const Command bad_vocab =
-      strata(fmt::format("tokenize --vocab '{}' --in '{}' --out '{}'", dir / "a.txt", dir / "a.txt", dir / "t.bin"));
+      run_strata(fmt::format("tokenize --vocab '{}' --in '{}' --out '{}'", dir / "a.txt", dir / "a.txt", dir / "t.bin"));
   EXPECT_EQ(bad_vocab.exit_code, 2) << bad_vocab.output;
   EXPECT_NE(bad_vocab.output.find("unknown vocabulary form"), std::string::npos) << bad_vocab.output;
 }

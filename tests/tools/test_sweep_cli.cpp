@@ -34,8 +34,8 @@ using data::testing::TempDir;
 namespace fs = std::filesystem;
 
 using testing::Command;
+using testing::run_strata;
 
-Command strata(const std::string& arguments) { return testing::run_strata(arguments); }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -144,7 +144,7 @@ TEST(SweepCli, StoppedSweepResumesWithoutRerunningFinishedCells) {
   // The stopped sweep still wrote its results so far.
   EXPECT_NE(read_text(w.out + "/results.csv").find("dense_seed0,dense"), std::string::npos);
 
-  const Command again = strata(fmt::format("sweep '{}' --out '{}' --jobs 2 --threads 2", w.sweep, w.out));
+  const Command again = run_strata(fmt::format("sweep '{}' --out '{}' --jobs 2 --threads 2", w.sweep, w.out));
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("1 of 4 cells already finished: skipped"), std::string::npos) << again.output;
   EXPECT_EQ(read_cell_record(first).attempts, 1);  // not run again
@@ -156,7 +156,7 @@ TEST(SweepCli, StoppedSweepResumesWithoutRerunningFinishedCells) {
     EXPECT_TRUE(finished(w.cell(name))) << name;
   }
   // A third run has nothing to do.
-  const Command third = strata(fmt::format("sweep '{}' --out '{}'", w.sweep, w.out));
+  const Command third = run_strata(fmt::format("sweep '{}' --out '{}'", w.sweep, w.out));
   EXPECT_EQ(third.exit_code, 0) << third.output;
   EXPECT_NE(third.output.find("4 of 4 cells already finished"), std::string::npos) << third.output;
   EXPECT_EQ(read_cell_record(second).attempts, 2);
@@ -164,7 +164,7 @@ TEST(SweepCli, StoppedSweepResumesWithoutRerunningFinishedCells) {
 
 TEST(SweepCli, WritesResultsCsvAndAPlotOfTheStatedSize) {
   SweepWorkspace w(6);
-  const Command c = strata(fmt::format("sweep '{}' --out '{}' --jobs 2 --threads 2", w.sweep, w.out));
+  const Command c = run_strata(fmt::format("sweep '{}' --out '{}' --jobs 2 --threads 2", w.sweep, w.out));
   ASSERT_EQ(c.exit_code, 0) << c.output;
 
   const std::vector<std::string> lines = lines_of(read_text(w.out + "/results.csv"));
@@ -200,7 +200,7 @@ TEST(SweepCli, WritesResultsCsvAndAPlotOfTheStatedSize) {
     EXPECT_GT(std::stod(f[11]), 0.0) << name;  // wall seconds
   }
   // The cell's params and FLOPs are what `strata info` reports for its config.
-  const Command info = strata(fmt::format("info '{}' --json --set 'model.linear={{type: low_rank, flops_ratio: 0.5}}'",
+  const Command info = run_strata(fmt::format("info '{}' --json --set 'model.linear={{type: low_rank, flops_ratio: 0.5}}'",
                                           w.base));
   ASSERT_EQ(info.exit_code, 0) << info.output;
   const nlohmann::json total = nlohmann::json::parse(lines_of(info.output).back());
@@ -211,18 +211,18 @@ TEST(SweepCli, WritesResultsCsvAndAPlotOfTheStatedSize) {
 
   // Training curves of two cells into one figure of the asked size.
   const std::string curves = w.dir / "curves.png";
-  const Command plot = strata(fmt::format("plot '{}' '{}' --out '{}' --size 640x480", w.cell("dense_seed0"),
+  const Command plot = run_strata(fmt::format("plot '{}' '{}' --out '{}' --size 640x480", w.cell("dense_seed0"),
                                           w.cell("low_rank_flops0.5_seed0"), curves));
   ASSERT_EQ(plot.exit_code, 0) << plot.output;
   EXPECT_EQ(png_size(curves), (std::pair<uint32_t, uint32_t>{640, 480}));
-  EXPECT_EQ(strata(fmt::format("plot '{}' --size 12", w.cell("dense_seed0"))).exit_code, 2);
-  EXPECT_EQ(strata(fmt::format("plot '{}'", w.dir / "cifar")).exit_code, 2);  // not a run folder
+  EXPECT_EQ(run_strata(fmt::format("plot '{}' --size 12", w.cell("dense_seed0"))).exit_code, 2);
+  EXPECT_EQ(run_strata(fmt::format("plot '{}'", w.dir / "cifar")).exit_code, 2);  // not a run folder
 }
 
 TEST(SweepCli, BadSweepFileExitsWith2NamingTheLine) {
   SweepWorkspace w(4);
   std::ofstream(w.sweep, std::ios::app) << "grid:\n  optim.lrr: [0.1]\n";
-  const Command c = strata(fmt::format("sweep '{}' --out '{}'", w.sweep, w.out));
+  const Command c = run_strata(fmt::format("sweep '{}' --out '{}'", w.sweep, w.out));
   EXPECT_EQ(c.exit_code, 2) << c.output;
   EXPECT_NE(c.output.find("sweep.yaml:12:3: grid.optim.lrr:"), std::string::npos) << c.output;
   EXPECT_NE(c.output.find("did you mean 'lr'?"), std::string::npos) << c.output;
@@ -245,13 +245,13 @@ std::map<std::string, double> reported_errors(const std::string& output) {
 TEST(CompressCli, ProjectsTheChosenRolesAndWritesARetrainableCheckpoint) {
   SweepWorkspace w(6);
   const std::string run = w.dir / "dense";
-  ASSERT_EQ(strata(fmt::format("train '{}' --out '{}'", w.base, run)).exit_code, 0);
+  ASSERT_EQ(run_strata(fmt::format("train '{}' --out '{}'", w.base, run)).exit_code, 0);
   const std::string trained_path = run + "/checkpoints/last.safetensors";
 
   for (const std::string spec : {"{type: low_rank, rank: 4}", "{type: blast, blocks: 2, flops_ratio: 0.5}"}) {
     SCOPED_TRACE(spec);
     const std::string out = w.dir / "compressed.safetensors";
-    const Command c = strata(fmt::format("compress --checkpoint '{}' --spec '{}' --roles qkv,mlp_in --out '{}'",
+    const Command c = run_strata(fmt::format("compress --checkpoint '{}' --spec '{}' --roles qkv,mlp_in --out '{}'",
                                          trained_path, spec, out));
     ASSERT_EQ(c.exit_code, 0) << c.output;
     const std::map<std::string, double> errors = reported_errors(c.output);
@@ -290,19 +290,19 @@ TEST(CompressCli, ProjectsTheChosenRolesAndWritesARetrainableCheckpoint) {
     EXPECT_EQ(projected, 2);
     EXPECT_LT(after->flops_per_sample(), before->flops_per_sample());
 
-    const Command eval = strata(fmt::format("eval --checkpoint '{}'", out));
+    const Command eval = run_strata(fmt::format("eval --checkpoint '{}'", out));
     ASSERT_EQ(eval.exit_code, 0) << eval.output;
     EXPECT_EQ(nlohmann::json::parse(eval.output)["count"], 20);
-    const Command retrain = strata(fmt::format("train --init '{}' --out '{}' --set train.steps=2 --overwrite", out,
+    const Command retrain = run_strata(fmt::format("train --init '{}' --out '{}' --set train.steps=2 --overwrite", out,
                                                w.dir / "retrained"));
     ASSERT_EQ(retrain.exit_code, 0) << retrain.output;
   }
   // Unknown roles and bad specs are usage errors naming them.
-  const Command role = strata(fmt::format("compress --checkpoint '{}' --spec '{{type: low_rank, rank: 4}}' "
+  const Command role = run_strata(fmt::format("compress --checkpoint '{}' --spec '{{type: low_rank, rank: 4}}' "
                                           "--roles qvk --out '{}'", trained_path, w.dir / "x.safetensors"));
   EXPECT_EQ(role.exit_code, 2) << role.output;
   EXPECT_NE(role.output.find("no role 'qvk' (did you mean 'qkv'?)"), std::string::npos) << role.output;
-  const Command spec = strata(fmt::format("compress --checkpoint '{}' --spec '{{type: low_rank, rnak: 4}}' --out '{}'",
+  const Command spec = run_strata(fmt::format("compress --checkpoint '{}' --spec '{{type: low_rank, rnak: 4}}' --out '{}'",
                                           trained_path, w.dir / "x.safetensors"));
   EXPECT_EQ(spec.exit_code, 2) << spec.output;
   EXPECT_NE(spec.output.find("did you mean 'rank'?"), std::string::npos) << spec.output;
