@@ -29,19 +29,6 @@ constexpr size_t kBufferTokens = 1 << 20;
 
 std::string errno_message() { return std::system_category().message(errno); }
 
-void write_all(int fd, const void* data, size_t size, const std::string& path) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t written = ::write(fd, bytes, size);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      fail(kWriter, "{}: write failed: {}", path, errno_message());
-    }
-    bytes += written;
-    size -= size_t(written);
-  }
-}
-
 std::array<int32_t, kTokenShardHeaderInts> make_header(int64_t count) {
   std::array<int32_t, kTokenShardHeaderInts> header{};
   header[0] = kTokenShardMagic;
@@ -50,39 +37,24 @@ std::array<int32_t, kTokenShardHeaderInts> make_header(int64_t count) {
   return header;
 }
 
-// So that the rename itself survives a crash.
-void fsync_parent(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  const std::string directory = parent.empty() ? "." : parent.string();
-  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // the shard is complete; only its durability is less certain
-  ::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
 
-TokenShardWriter::TokenShardWriter(std::string path) : path_(std::move(path)), temp_path_(path_ + ".tmp") {
+TokenShardWriter::TokenShardWriter(std::string path) : path_(std::move(path)) {
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(kWriter, "{}: cannot create: {}", temp_path_, errno_message());
+  file_ = std::make_unique<AtomicFile>(path_);
   // A placeholder header with count 0; close() writes the real one.
   const auto header = make_header(0);
-  write_all(fd_, header.data(), sizeof(header), temp_path_);
+  file_->write(header.data(), sizeof(header));
   buffer_.reserve(kBufferTokens);
 }
 
-TokenShardWriter::~TokenShardWriter() {
-  if (fd_ >= 0) {  // never closed: leave nothing behind
-    ::close(fd_);
-    ::unlink(temp_path_.c_str());
-  }
-}
+// Without close(), the AtomicFile removes the temporary file.
+TokenShardWriter::~TokenShardWriter() = default;
 
 void TokenShardWriter::write(std::span<const int32_t> tokens) {
-  if (fd_ < 0) fail(kWriter, "{}: write after close", path_);
+  if (!file_) fail(kWriter, "{}: write after close", path_);
   if (count_ + int64_t(tokens.size()) > kTokenShardMaxTokens) {
     fail(kWriter, "{}: more than {} tokens do not fit one shard (the count is an int32)", path_,
          kTokenShardMaxTokens);
@@ -96,30 +68,17 @@ void TokenShardWriter::write(std::span<const int32_t> tokens) {
 }
 
 void TokenShardWriter::flush() {
-  write_all(fd_, buffer_.data(), buffer_.size() * sizeof(uint16_t), temp_path_);
+  file_->write(buffer_.data(), buffer_.size() * sizeof(uint16_t));
   buffer_.clear();
 }
 
 void TokenShardWriter::close() {
-  if (fd_ < 0) fail(kWriter, "{}: closed twice", path_);
+  if (!file_) fail(kWriter, "{}: closed twice", path_);
   flush();
   const auto header = make_header(count_);
-  if (::pwrite(fd_, header.data(), sizeof(header), 0) != ssize_t(sizeof(header))) {
-    fail(kWriter, "{}: cannot write the header: {}", temp_path_, errno_message());
-  }
-  // Data first, then the name: a rename that reached the disk before the
-  // bytes would expose a partial shard after a power loss.
-  if (::fsync(fd_) != 0) fail(kWriter, "{}: fsync failed: {}", temp_path_, errno_message());
-  const int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
-    ::unlink(temp_path_.c_str());
-    fail(kWriter, "{}: close failed: {}", temp_path_, errno_message());
-  }
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    fail(kWriter, "cannot rename {} to {}: {}", temp_path_, path_, errno_message());
-  }
-  fsync_parent(path_);
+  file_->write_at(0, header.data(), sizeof(header));
+  file_->commit();
+  file_.reset();
 }
 
 TokenShard::TokenShard(std::string path) : path_(std::move(path)) {

@@ -6,19 +6,20 @@
 //             the rest 0
 //   tokens  N x uint16, little endian (GPT-2's 50,257 ids fit)
 //
-// TokenShardWriter streams tokens to "<path>.tmp" and, on close(), patches
-// the count into the header, fsyncs and renames the file to `path`: an
-// interrupted run never leaves a half-written shard under the final name
-// (the same protocol as train/atomic_file.h, which cannot seek back to the
-// header and which data/ may not depend on).
+// TokenShardWriter streams tokens through an AtomicFile (data/atomic_file.h)
+// and, on close(), patches the count into the header and commits: an
+// interrupted run never leaves a half-written shard under the final name.
 //
 // TokenShard maps a whole shard read-only and checks it: magic, version, and
 // that the file holds exactly the header plus N tokens. Errors name the file
 // and what is wrong.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "data/atomic_file.h"
 
 namespace strata::data {
 
@@ -46,8 +47,8 @@ class TokenShardWriter {
  private:
   void flush();
 
-  std::string path_, temp_path_;
-  int fd_ = -1;
+  std::string path_;
+  std::unique_ptr<AtomicFile> file_;  // null once closed
   int64_t count_ = 0;
   std::vector<uint16_t> buffer_;
 };

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "train/atomic_file.h"
+#include "data/atomic_file.h"
 #include "train/safetensors.h"
 
 namespace strata {
@@ -234,7 +234,7 @@ std::string CheckpointManager::save(const CheckpointState& state) {
   if (ec) fail("CheckpointManager", "cannot create {}: {}", directory_, ec.message());
   const std::string path = (fs::path(directory_) / fmt::format("step_{}.safetensors", state.step)).string();
   save_checkpoint(path, state);
-  replace_with_link(path, (fs::path(directory_) / kLastName).string());
+  data::replace_with_link(path, (fs::path(directory_) / kLastName).string());
   prune(path);
   return path;
 }

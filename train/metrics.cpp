@@ -1,7 +1,7 @@
 #include "train/metrics.h"
 
 #include "core/error.h"
-#include "train/atomic_file.h"
+#include "data/atomic_file.h"
 
 namespace strata {
 
@@ -40,7 +40,7 @@ void MetricsLog::truncate_after(const std::string& path, int64_t step) {
     kept += line + '\n';
   }
   in.close();
-  AtomicFile file(path);
+  data::AtomicFile file(path);
   file.write(kept.data(), kept.size());
   file.commit();
 }

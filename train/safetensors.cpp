@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "train/atomic_file.h"
+#include "data/atomic_file.h"
 
 namespace strata {
 
@@ -239,7 +239,7 @@ std::string safetensors_dtype_name(DType dtype) {
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   const std::string header = build_header(tensors, metadata, path);
-  AtomicFile file(path);
+  data::AtomicFile file(path);
   unsigned char length[8];
   for (int i = 0; i < 8; ++i) length[i] = uint8_t(uint64_t(header.size()) >> (8 * i));
   file.write(length, 8);

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/model.h"
-#include "train/atomic_file.h"
+#include "data/atomic_file.h"
 #include "train/run_config.h"
 #include "train/sweep_runner.h"
 
@@ -95,7 +95,7 @@ void write_results_csv(const std::string& path, const SweepConfig& sweep, const 
                         sweep.metric, optional_number(r.best), optional_number(r.final), r.wall_seconds, r.status,
                         csv_field(r.run_dir));
   }
-  AtomicFile file(path);
+  data::AtomicFile file(path);
   file.write(text.data(), text.size());
   file.commit();
 }

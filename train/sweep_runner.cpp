@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "train/atomic_file.h"
+#include "data/atomic_file.h"
 #include "train/checkpoint.h"
 
 namespace strata {
@@ -60,7 +60,7 @@ void write_cell_record(const std::string& folder, const CellRecord& r) {
   j["exit_code"] = r.exit_code;
   j["finished"] = r.finished;
   const std::string text = j.dump(2) + "\n";
-  AtomicFile file((fs::path(folder) / "cell.json").string());
+  data::AtomicFile file((fs::path(folder) / "cell.json").string());
   file.write(text.data(), text.size());
   file.commit();
 }

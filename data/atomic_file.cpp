@@ -1,4 +1,4 @@
-#include "train/atomic_file.h"
+#include "data/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace strata {
+namespace strata::data {
 
 namespace fs = std::filesystem;
 
@@ -66,6 +66,21 @@ void AtomicFile::write(const void* data, size_t size) {
   }
 }
 
+void AtomicFile::write_at(uint64_t offset, const void* data, size_t size) {
+  if (fd_ < 0) fail("AtomicFile", "{}: write after commit", path_);
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t written = ::pwrite(fd_, bytes, size, off_t(offset));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      fail("AtomicFile", "{}: write failed: {}", temp_path_, errno_message());
+    }
+    bytes += written;
+    size -= size_t(written);
+    offset += uint64_t(written);
+  }
+}
+
 void AtomicFile::commit() {
   if (fd_ < 0) fail("AtomicFile", "{}: committed twice", path_);
   // Data first, then the name: a rename that reached the disk before the
@@ -102,4 +117,4 @@ void replace_with_link(const std::string& source, const std::string& target) {
   fsync_directory(parent_directory(target));
 }
 
-}  // namespace strata
+}  // namespace strata::data

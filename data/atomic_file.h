@@ -6,11 +6,13 @@
 //      POSIX) and fsyncs the directory so the rename itself is durable.
 // Dropping an AtomicFile without commit() removes the temporary file.
 // A crash before commit() may leave a stray "<path>.tmp"; the next writer of
-// the same path truncates it, and readers never look at it.
+// the same path truncates it, and readers never look at it. Checkpoints,
+// metrics, sweep results and token shards are all written this way.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
-namespace strata {
+namespace strata::data {
 
 class AtomicFile {
  public:
@@ -19,7 +21,10 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  void write(const void* data, size_t size);
+  void write(const void* data, size_t size);  // appends
+  // Overwrites bytes already written (e.g. a header whose counts are known
+  // only at the end).
+  void write_at(uint64_t offset, const void* data, size_t size);
   void commit();
 
   const std::string& path() const { return path_; }
@@ -38,4 +43,4 @@ void fsync_directory(const std::string& directory);
 // `target`. Readers of `target` see the old file or the new one.
 void replace_with_link(const std::string& source, const std::string& target);
 
-}  // namespace strata
+}  // namespace strata::data
