@@ -185,9 +185,36 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   });
 }
 
+// One node rather than matmul(x, weight.t()) + bias: the weight's gradient
+// g^T x is formed in the weight's own (out, in) layout, and added straight
+// into its .grad by the GEMM when it has one (LeafGradTarget), instead of
+// a temporary that a transpose node and the engine copy and add.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  Tensor y = matmul(x, weight.t());
-  return bias.defined() ? add(y, bias) : y;
+  if (weight.dim() != 2 || x.dim() < 2 || x.size(-1) != weight.size(1)) {
+    fail("linear", "expected x (..., in) and weight (out, in), got {} and {}", shape_str(x.shape()),
+         shape_str(weight.shape()));
+  }
+  Tensor y = ops::matmul(x, ops::transpose(weight, 0, 1));
+  if (bias.defined()) ops::add_(y, bias);
+  const bool need_x = needs_grad(x), need_w = needs_grad(weight), need_b = needs_grad(bias);
+  const Tensor xd = need_w ? x.detach() : Tensor(), wd = need_x ? weight.detach() : Tensor();
+  const LeafGradTarget weight_grad(weight);
+  const int64_t in = weight.size(1), out = weight.size(0);
+  return record("linear", y, {x, weight, bias}, [=](const Tensor& g) -> std::vector<Tensor> {
+    Tensor gx, gw, gb;
+    const Tensor rows = ops::reshape(g, {-1, out});
+    if (need_x) gx = ops::matmul(g, wd);
+    if (need_w) {
+      const Tensor rows_t = ops::transpose(rows, 0, 1), x_rows = ops::reshape(xd, {-1, in});
+      if (const Tensor target = weight_grad.target(); target.defined()) {
+        ops::matmul_out(target, rows_t, x_rows, /*accumulate=*/true);
+      } else {
+        gw = ops::matmul(rows_t, x_rows);
+      }
+    }
+    if (need_b) gb = ops::sum(rows, {0});
+    return {gx, gw, gb};
+  });
 }
 
 // ---- normalisation, softmax, losses -------------------------------------------------------
@@ -260,10 +287,14 @@ Tensor embedding(const Tensor& weight, const Tensor& index) {
   Tensor idx = ops::reshape(index, {-1});
   Tensor out = ops::embedding(weight, index);
   Shape sw = weight.shape();
+  const LeafGradTarget weight_grad(weight);
   return record("embedding", out, {weight}, [=](const Tensor& g) -> std::vector<Tensor> {
-    Tensor dw = zeros(sw, g.options());
+    // Rows are added into the leaf's .grad when it has one (LeafGradTarget):
+    // a (V, C) table of zeros for a few rows would cost more than the rows.
+    const Tensor target = weight_grad.target();
+    Tensor dw = target.defined() ? target : zeros(sw, g.options());
     ops::index_add_(dw, 0, idx, ops::reshape(g, {-1, sw[1]}));
-    return {dw};
+    return {target.defined() ? Tensor() : dw};
   });
 }
 

@@ -36,6 +36,15 @@ void Node::release() {
 
 bool grad_mode_enabled() { return grad_enabled; }
 
+LeafGradTarget::LeafGradTarget(const Tensor& t) {
+  if (t.defined() && t.requires_grad() && t.is_leaf()) leaf_ = t.impl_ptr();
+}
+
+Tensor LeafGradTarget::target() const {
+  const std::shared_ptr<TensorImpl> leaf = leaf_.lock();
+  return leaf && leaf->grad ? Tensor(leaf->grad) : Tensor();
+}
+
 NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
 

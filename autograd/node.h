@@ -49,6 +49,24 @@ class Node {
   std::weak_ptr<TensorImpl> output_;  // for retain_grad
 };
 
+// A leaf parameter whose gradient a backward closure may accumulate itself.
+// Captured when the op runs; at backward time target() is the leaf's .grad
+// if it has one (after the first step, a view into the gradient arena), and
+// undefined otherwise: then the closure returns the gradient as usual and
+// the engine stores it. Writing into the target lets a product add its
+// result there directly (GEMM with beta = 1, index_add into the rows):
+// no temporary the size of the parameter and no separate add over it.
+// A closure that wrote into the target returns an undefined gradient.
+class LeafGradTarget {
+ public:
+  LeafGradTarget() = default;
+  explicit LeafGradTarget(const Tensor& t);  // empty unless t is a leaf that requires grad
+  Tensor target() const;
+
+ private:
+  std::weak_ptr<TensorImpl> leaf_;
+};
+
 // Is recording on? Off inside NoGradGuard and during backward.
 bool grad_mode_enabled();
 

@@ -13,7 +13,7 @@ const std::vector<std::string>& differentiable_ops() {
       // reductions
       "sum", "mean", "amax",
       // products
-      "matmul", "blast_linear",
+      "matmul", "linear", "blast_linear",
       // fused row ops and losses
       "softmax", "log_softmax", "layer_norm", "cross_entropy",
       // indexing and joining

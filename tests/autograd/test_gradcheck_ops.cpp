@@ -113,8 +113,12 @@ std::map<std::string, std::function<void()>> gradcheck_cases() {
                      {random_tensor({2, 1, 3, 4}, 7), random_tensor({3, 4, 2}, 8)});
     expect_gradcheck([](const Inputs& in) { return matmul(in[0], in[1]); },
                      {noncontiguous_tensor({3, 4}, 9), noncontiguous_tensor({4, 2}, 10)});
+  };
+  c["linear"] = [] {
     expect_gradcheck([](const Inputs& in) { return linear(in[0], in[1], in[2]); },
                      {random_tensor({2, 3, 4}, 11), random_tensor({5, 4}, 12), random_tensor({5}, 13)});
+    expect_gradcheck([](const Inputs& in) { return linear(in[0], in[1]); },
+                     {noncontiguous_tensor({3, 4}, 14), noncontiguous_tensor({5, 4}, 15)});
   };
   c["softmax"] = [] {
     expect_gradcheck([](const Inputs& in) { return softmax(in[0]); }, {random_tensor({3, 5}, 1)});
