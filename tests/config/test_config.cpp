@@ -6,26 +6,24 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "tests/data/fixtures.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
 
+// Each test in a directory of its own (named after the test and the
+// process), so tests that ctest runs side by side never share one.
 class ConfigFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("strata_config_{}", ::testing::UnitTest::GetInstance()->random_seed());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "sub");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { fs::create_directories(dir_ / "sub"); }
   std::string write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
+    const std::string path = dir_ / name;
+    std::ofstream(path) << text;
+    return path;
   }
-  fs::path dir_;
+  data::testing::TempDir dir_;
 };
 
 // Runs f, expects a strata::Error whose message contains every fragment.
@@ -81,7 +79,7 @@ TEST_F(ConfigFiles, BaseChainsMergeDeeplyAndChildWins) {
 TEST_F(ConfigFiles, BaseCyclesAndMissingFilesAreErrors) {
   write("a.yaml", "base: b.yaml\n");
   write("b.yaml", "base: a.yaml\n");
-  expect_error([&] { config::Document::load((dir_ / "a.yaml").string()); }, {"cycle", "a.yaml", "b.yaml"});
+  expect_error([&] { config::Document::load(dir_ / "a.yaml"); }, {"cycle", "a.yaml", "b.yaml"});
   std::string orphan = write("orphan.yaml", "base: nowhere.yaml\n");
   expect_error([&] { config::Document::load(orphan); }, {"nowhere.yaml", "not found", "orphan.yaml"});
 }
