@@ -1,7 +1,9 @@
 // GEMM on the GPU: Strata's ops::matmul (cuBLASLt through the CUDA
 // backend) against a direct cublasGemmEx call on the same buffers, in
-// TFLOP/s (2MNK per call), f32 (strict, no TF32) and bf16 autocast
-// (f32 tensors, CUBLAS_COMPUTE_32F_FAST_16BF). The shapes are GPT-2 small's
+// TFLOP/s (2MNK per call), f32 (strict, no TF32) and bf16 autocast (f32
+// tensors; Strata rounds bf16 copies and runs bf16 x bf16 -> f32, the direct
+// call asks for CUBLAS_COMPUTE_32F_FAST_16BF on the f32 buffers, cuBLAS's own
+// conversion, so the ratio includes Strata's two rounding passes). The shapes are GPT-2 small's
 // training GEMMs at 8192 tokens (B=8, T=1024) and a square one. Both sides
 // are timed the same way (seconds_per_call).
 //

@@ -31,6 +31,11 @@ Backend& backend_for(Device device) {
 
 void register_backend(DeviceType type, Backend* backend) { registry()[size_t(type)] = backend; }
 
+int64_t gemm_operand_extent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride) {
+  const int64_t stored_rows = trans ? cols : rows, stored_cols = trans ? rows : cols;
+  return (batch - 1) * stride + (stored_rows - 1) * ld + stored_cols;
+}
+
 Allocator& pinned_host_allocator() {
 #ifdef STRATA_HAS_CUDA
   // Asking the driver once: without a GPU, page-locking buys nothing.

@@ -42,6 +42,12 @@ struct GemmArgs {
   bool bf16_operands = false;
 };
 
+// The elements one GEMM operand spans, from its first element to its last:
+// a batch of `batch` stored matrices `stride` apart, each op(X) = rows x cols
+// stored with row stride ld (transposed when `trans`). Backends that convert
+// an operand (bf16 autocast) convert this range.
+int64_t gemm_operand_extent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride);
+
 struct AttentionArgs {
   bool causal = false;
   double scale = 1.0;

@@ -42,7 +42,11 @@ struct TensorOptions {
   Device device = Device::cpu();
   // CPU only: page-locked memory (pinned_host_allocator(), core/allocator.h),
   // which a GPU copies from asynchronously. Loaders pin their batches when
-  // training on a GPU. Plain memory where there is no GPU.
+  // training on a GPU. Plain memory where there is no GPU. Like PyTorch's
+  // non_blocking copies: `.to(cuda)` of a pinned tensor may return before
+  // the GPU has read it, so do not write into it afterwards (the loaders
+  // make a fresh tensor per batch; its memory is not reused until the copy
+  // has ended).
   bool pinned = false;
 };
 

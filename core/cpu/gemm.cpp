@@ -54,12 +54,6 @@ Tiling tiling_for(const GemmArgs& g) {
   return t;
 }
 
-// Elements from a strided batch of stored matrices' first element to its last.
-int64_t operand_extent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride) {
-  const int64_t stored_rows = trans ? cols : rows, stored_cols = trans ? rows : cols;
-  return (batch - 1) * stride + (stored_rows - 1) * ld + stored_cols;
-}
-
 // The elements [data, data + extent) rounded to the nearest bf16, as f32.
 std::vector<float> rounded_to_bf16(const float* data, int64_t extent) {
   std::vector<float> out(static_cast<size_t>(extent));
@@ -103,9 +97,9 @@ void CpuBackend::gemm(const GemmArgs& g) {
 void CpuBackend::gemm_bf16_operands(const GemmArgs& g) {
   if (g.dtype != DType::f32) fail("gemm", "bf16 operands need f32 tensors, got {}", dtype_name(g.dtype));
   const std::vector<float> a = rounded_to_bf16(
-      static_cast<const float*>(g.a), operand_extent(g.trans_a, g.m, g.k, g.lda, g.batch, g.stride_a));
+      static_cast<const float*>(g.a), gemm_operand_extent(g.trans_a, g.m, g.k, g.lda, g.batch, g.stride_a));
   const std::vector<float> b = rounded_to_bf16(
-      static_cast<const float*>(g.b), operand_extent(g.trans_b, g.k, g.n, g.ldb, g.batch, g.stride_b));
+      static_cast<const float*>(g.b), gemm_operand_extent(g.trans_b, g.k, g.n, g.ldb, g.batch, g.stride_b));
   GemmArgs rounded = g;
   rounded.bf16_operands = false;
   rounded.a = a.data();

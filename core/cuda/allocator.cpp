@@ -62,9 +62,18 @@ class CachingCudaAllocator final : public CachingAllocator {
     return ptr;
   }
 
-  // cudaFree synchronises the device, so no queued kernel still uses a
-  // block it frees.
-  void system_free(void* ptr, size_t /*size*/) override { cudaFree(ptr); }
+  // On the block's own device, which cudaFree synchronises: no queued kernel
+  // still uses a block it frees. (empty_cache() may run while another GPU
+  // is current.) A failure here is left for nobody: clear it, so that the
+  // next launch check does not report it against an unrelated kernel.
+  void system_free(void* ptr, size_t /*size*/) override {
+    int previous = -1;
+    cudaGetDevice(&previous);
+    if (previous != device_) cudaSetDevice(device_);
+    cudaFree(ptr);
+    if (previous != device_ && previous >= 0) cudaSetDevice(previous);
+    cudaGetLastError();
+  }
 
  private:
   int device_;

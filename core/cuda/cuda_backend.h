@@ -9,9 +9,11 @@
 // caching allocator safe: a block freed by the host is reused only by work
 // queued after everything that used it. Copies to the host synchronise the
 // stream, so host code always reads finished results. Copies from pinned
-// host memory do not wait: the backend keeps the source alive until an
-// event says the transfer is done, so a loader cannot refill a buffer the
-// GPU is still reading.
+// host memory do not wait: the backend keeps the source's storage alive
+// until an event says the transfer is done, so the pinned cache cannot hand
+// its block to the next batch while the GPU still reads it. (Writing into
+// the same tensor after the copy is the caller's error, as with PyTorch's
+// non_blocking copies.)
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -97,9 +99,16 @@ class CudaBackend final : public Backend {
   void release_copied();
   // A temporary on this device (from the caching allocator).
   Tensor scratch(int64_t numel, DType dtype) const;
-  // GEMM paths (gemm.cpp).
-  bool gemm_lt(const GemmArgs& args);  // false: no cuBLASLt algorithm for this problem
-  void gemm_classic(const GemmArgs& args);
+  // GEMM paths (gemm.cpp). Operands share one type; the output may differ
+  // (bf16 operands with an f32 result under autocast).
+  struct GemmTypes {
+    cudaDataType_t operands, output;
+    size_t operand_bytes, output_bytes;
+  };
+  static GemmTypes gemm_types(DType dtype);  // f32 or bf16 throughout
+  bool gemm_lt(const GemmArgs& args, const GemmTypes& types);  // false: no cuBLASLt algorithm for this problem
+  void gemm_classic(const GemmArgs& args, const GemmTypes& types);  // types unused for f64
+  void gemm_bf16_operands(const GemmArgs& args);  // autocast: rounded copies, then a mixed GEMM
 
   int device_;
   cudaStream_t stream_ = nullptr;

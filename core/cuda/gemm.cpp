@@ -12,9 +12,12 @@
 // any problem for which cuBLASLt's heuristic finds no algorithm) goes
 // through classic cuBLAS strided-batched GEMM.
 //
-// Autocast (GemmArgs::bf16_operands, core/autocast.h) keeps f32 tensors and
-// asks for CUBLAS_COMPUTE_32F_FAST_16BF: tensor cores read the operands
-// converted to bf16 and accumulate in f32, which is the policy's definition.
+// Autocast (GemmArgs::bf16_operands, core/autocast.h): the operands are
+// rounded into bf16 copies (the same round-to-nearest-even as the CPU) and
+// multiplied as bf16 x bf16 -> f32 with f32 accumulation. Asking for
+// CUBLAS_COMPUTE_32F_FAST_16BF instead would only *allow* cuBLAS to round
+// (a kernel without tensor cores may keep f32 products), and the policy
+// promises the rounding.
 #include <climits>
 
 #include "core/cuda/cuda_backend.h"
@@ -71,13 +74,26 @@ void make_layout(Layout& layout, cudaDataType_t type, int64_t rows, int64_t cols
   }
 }
 
-// f32 accumulation always; with bf16 operands asked for, on f32 tensors,
-// the tensor cores' bf16 inputs.
-cublasComputeType_t compute_type(const GemmArgs& g) {
-  return g.bf16_operands && g.dtype == DType::f32 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F;
+// A contiguous run of n elements, as the elementwise kernels take it.
+Strided contiguous_run(int64_t n) {
+  Strided g;
+  g.rank = 1;
+  g.numel = n;
+  g.shape[0] = n;
+  g.strides[0][0] = g.strides[1][0] = 1;
+  g.all_contiguous = true;
+  return g;
 }
 
 }  // namespace
+
+CudaBackend::GemmTypes CudaBackend::gemm_types(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return {CUDA_R_32F, CUDA_R_32F, 4, 4};
+    case DType::bf16: return {CUDA_R_16BF, CUDA_R_16BF, 2, 2};
+    default: fail("gemm", "the CUDA backend has no {} GEMM", dtype_name(dtype));
+  }
+}
 
 void CudaBackend::gemm(const GemmArgs& g) {
   activate();
@@ -85,20 +101,34 @@ void CudaBackend::gemm(const GemmArgs& g) {
   to_int(g.n, "n");
   to_int(g.k, "k");
   to_int(g.batch, "batch");
-  if (g.bf16_operands && g.dtype != DType::f32) fail("gemm", "bf16 operands need f32 tensors, got {}", dtype_name(g.dtype));
-  if (g.dtype == DType::f64 || !gemm_lt(g)) gemm_classic(g);
+  if (g.bf16_operands) return gemm_bf16_operands(g);
+  if (g.dtype == DType::f64) return gemm_classic(g, {});
+  const GemmTypes types = gemm_types(g.dtype);
+  if (!gemm_lt(g, types)) gemm_classic(g, types);
 }
 
-bool CudaBackend::gemm_lt(const GemmArgs& g) {
-  cudaDataType_t type;
-  size_t elem;
-  switch (g.dtype) {
-    case DType::f32: type = CUDA_R_32F; elem = 4; break;
-    case DType::bf16: type = CUDA_R_16BF; elem = 2; break;
-    default: return false;
-  }
+void CudaBackend::gemm_bf16_operands(const GemmArgs& g) {
+  if (g.dtype != DType::f32) fail("gemm", "bf16 operands need f32 tensors, got {}", dtype_name(g.dtype));
+  const int64_t extent_a = gemm_operand_extent(g.trans_a, g.m, g.k, g.lda, g.batch, g.stride_a);
+  const int64_t extent_b = gemm_operand_extent(g.trans_b, g.k, g.n, g.ldb, g.batch, g.stride_b);
+  // Freed when this returns, before the GEMM runs: safe, since everything
+  // on this device runs in order on one stream (cuda_backend.h).
+  const Tensor a = scratch(extent_a, DType::bf16), b = scratch(extent_b, DType::bf16);
+  launch_copy(stream_, ElemType::f32, g.a, ElemType::bf16, a.raw_data(), contiguous_run(extent_a));
+  launch_copy(stream_, ElemType::f32, g.b, ElemType::bf16, b.raw_data(), contiguous_run(extent_b));
+  GemmArgs rounded = g;
+  rounded.bf16_operands = false;
+  rounded.a = a.raw_data();
+  rounded.b = b.raw_data();
+  const GemmTypes mixed{CUDA_R_16BF, CUDA_R_32F, 2, 4};
+  if (!gemm_lt(rounded, mixed)) gemm_classic(rounded, mixed);
+}
+
+bool CudaBackend::gemm_lt(const GemmArgs& g, const GemmTypes& types) {
+  const cudaDataType_t type = types.operands;
+  const size_t elem = types.operand_bytes;
   MatmulDesc op;
-  check_lt(cublasLtMatmulDescCreate(&op.desc, compute_type(g), CUDA_R_32F), "cublasLtMatmulDescCreate");
+  check_lt(cublasLtMatmulDescCreate(&op.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
   const cublasOperation_t first_op = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;   // B comes first
   const cublasOperation_t second_op = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;  // then A
   check_lt(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSA, &first_op, sizeof(first_op)),
@@ -110,7 +140,7 @@ bool CudaBackend::gemm_lt(const GemmArgs& g) {
   Layout first, second, out;
   make_layout(first, type, g.trans_b ? g.k : g.n, g.trans_b ? g.n : g.k, g.ldb, g.batch, g.stride_b);
   make_layout(second, type, g.trans_a ? g.m : g.k, g.trans_a ? g.k : g.m, g.lda, g.batch, g.stride_a);
-  make_layout(out, type, g.n, g.m, g.ldc, g.batch, g.stride_c);
+  make_layout(out, types.output, g.n, g.m, g.ldc, g.batch, g.stride_c);
 
   Preference pref;
   check_lt(cublasLtMatmulPreferenceCreate(&pref.desc), "cublasLtMatmulPreferenceCreate");
@@ -119,7 +149,7 @@ bool CudaBackend::gemm_lt(const GemmArgs& g) {
            "set workspace");
   const uint32_t align_first = alignment_of(g.b, g.ldb, g.stride_b, elem);
   const uint32_t align_second = alignment_of(g.a, g.lda, g.stride_a, elem);
-  const uint32_t align_out = alignment_of(g.c, g.ldc, g.stride_c, elem);
+  const uint32_t align_out = alignment_of(g.c, g.ldc, g.stride_c, types.output_bytes);
   check_lt(cublasLtMatmulPreferenceSetAttribute(pref.desc, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_first,
                                                 sizeof(align_first)),
            "set alignment");
@@ -146,7 +176,7 @@ bool CudaBackend::gemm_lt(const GemmArgs& g) {
   return true;
 }
 
-void CudaBackend::gemm_classic(const GemmArgs& g) {
+void CudaBackend::gemm_classic(const GemmArgs& g, const GemmTypes& types) {
   const cublasOperation_t first_op = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t second_op = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int m = int(g.n), n = int(g.m), k = int(g.k);  // of the column-major product C^T
@@ -160,16 +190,10 @@ void CudaBackend::gemm_classic(const GemmArgs& g) {
              "cublasDgemmStridedBatched");
     return;
   }
-  cudaDataType_t type;
-  switch (g.dtype) {
-    case DType::f32: type = CUDA_R_32F; break;
-    case DType::bf16: type = CUDA_R_16BF; break;
-    default: fail("gemm", "the CUDA backend has no {} GEMM", dtype_name(g.dtype));
-  }
   const float alpha = float(g.alpha), beta = float(g.beta);
-  check_lt(cublasGemmStridedBatchedEx(blas_, first_op, second_op, m, n, k, &alpha, g.b, type, ldb, g.stride_b, g.a,
-                                      type, lda, g.stride_a, &beta, g.c, type, ldc, g.stride_c, batch,
-                                      compute_type(g), CUBLAS_GEMM_DEFAULT),
+  check_lt(cublasGemmStridedBatchedEx(blas_, first_op, second_op, m, n, k, &alpha, g.b, types.operands, ldb,
+                                      g.stride_b, g.a, types.operands, lda, g.stride_a, &beta, g.c, types.output, ldc,
+                                      g.stride_c, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
            "cublasGemmStridedBatchedEx");
 }
 

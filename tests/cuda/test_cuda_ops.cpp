@@ -173,28 +173,34 @@ TEST_P(CudaOps, MatmulLayoutsAndBatches) {
   expect_close(out_gpu, out_cpu, tol({1e-5, 1e-5}), "matmul_out accumulate");
 }
 
-// bf16 autocast (core/autocast.h): CUBLAS_COMPUTE_32F_FAST_16BF against the
-// CPU's rounded-operand reference. (1e-4, 1e-4): the summation order differs,
-// the rounding of the operands must not (truncating instead of rounding to
-// nearest would miss by ~1e-2). The products also differ from plain f32 by
-// far more, so the tensor cores really read bf16.
+// bf16 autocast (core/autocast.h): bf16 copies of the operands into a
+// bf16 x bf16 -> f32 GEMM, against the CPU's rounded-operand reference.
+// (1e-4, 1e-4): the summation order differs, the rounding of the operands
+// must not (truncating instead of rounding to nearest, or f32 products, would
+// miss by ~1e-2). The products also differ from plain f32 by far more. The
+// odd shapes (k = 47, unaligned rows) may take cuBLAS's classic path.
 TEST(CudaAutocast, Bf16ProductsMatchTheCpuPolicy) {
   STRATA_REQUIRE_CUDA();
-  const Tensor a = cpu_randn({3, 64, 96}, 140), b = ops::transpose(cpu_randn({80, 96}, 141), 0, 1);
-  const Tensor ga = a.to(kCuda), gb = ops::transpose(ops::transpose(b, 0, 1).to(kCuda), 0, 1);
-  const Tensor plain_gpu = ops::matmul(ga, gb);
-  Tensor cpu, gpu;
-  {
-    Autocast autocast(Precision::bf16);
-    cpu = ops::matmul(a, b);
-    gpu = ops::matmul(ga, gb);
+  struct Case {
+    Shape a, b_stored;
+  };
+  for (const Case& c : {Case{{3, 64, 96}, {80, 96}}, Case{{5, 33, 47}, {29, 47}}}) {
+    const Tensor a = cpu_randn(c.a, 140), b = ops::transpose(cpu_randn(c.b_stored, 141), 0, 1);
+    const Tensor ga = a.to(kCuda), gb = ops::transpose(ops::transpose(b, 0, 1).to(kCuda), 0, 1);
+    const Tensor plain_gpu = ops::matmul(ga, gb);
+    Tensor cpu, gpu;
+    {
+      Autocast autocast(Precision::bf16);
+      cpu = ops::matmul(a, b);
+      gpu = ops::matmul(ga, gb);
+    }
+    expect_close(gpu, cpu, {1e-4, 1e-4}, "autocast matmul " + shape_str(c.a));
+    const std::vector<double> g = ops::cast(gpu.to(Device::cpu()), DType::f64).to_vector<double>();
+    const std::vector<double> p = ops::cast(plain_gpu.to(Device::cpu()), DType::f64).to_vector<double>();
+    double worst = 0.0;
+    for (size_t i = 0; i < g.size(); ++i) worst = std::max(worst, std::abs(g[i] - p[i]));
+    EXPECT_GT(worst, 1e-2) << "bf16 operands must change the product " << shape_str(c.a);
   }
-  expect_close(gpu, cpu, {1e-4, 1e-4}, "autocast matmul");
-  const std::vector<double> g = ops::cast(gpu.to(Device::cpu()), DType::f64).to_vector<double>();
-  const std::vector<double> p = ops::cast(plain_gpu.to(Device::cpu()), DType::f64).to_vector<double>();
-  double worst = 0.0;
-  for (size_t i = 0; i < g.size(); ++i) worst = std::max(worst, std::abs(g[i] - p[i]));
-  EXPECT_GT(worst, 1e-2) << "bf16 operands must change the product";
 }
 
 // ---- fused row ops -----------------------------------------------------------------------------------
