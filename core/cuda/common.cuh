@@ -174,6 +174,13 @@ __device__ inline T block_max(T v, T* shared) {
   return warp_max(v);
 }
 
+// The grid of a kernel with one block per row. Grids hold at most 2^31 - 1
+// blocks; more rows would wrap silently in the cast, so they are refused.
+inline unsigned row_blocks(int64_t rows) {
+  if (rows > int64_t(0x7fffffff)) fail_message("a row kernel got more than 2^31 - 1 rows");
+  return unsigned(rows);
+}
+
 // Threads per block for a row of n elements: a multiple of 32 up to 1024.
 inline int row_threads(int64_t n) {
   int threads = 32;

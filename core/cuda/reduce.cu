@@ -3,9 +3,10 @@
 // sum: x of any shape, out holds one value per combination of kept dims
 // (contiguous, x's dim order). The geometry (kernels.h ReduceGeometry)
 // lists kept and reduced dims with their strides in x, so any interleaving
-// of kept and reduced dims works. Partial sums are in double (as the CPU
-// accumulates) and combined in a fixed order, so results do not depend on
-// scheduling:
+// of kept and reduced dims works. Partial sums are in double (as the CPU's
+// row and full sums; its column sums add in the element type, so f32 column
+// sums over many rows agree with the CPU only to f32 rounding) and combined
+// in a fixed order, so results do not depend on scheduling:
 //   - innermost dim reduced (row sums, full sums): a block per (output,
 //     chunk of the reduced range), a block-wide tree sum;
 //   - innermost dim kept (column sums, e.g. bias gradients): a thread per
@@ -181,7 +182,7 @@ void launch_sum(cudaStream_t stream, ElemType type, const void* x, void* out, co
     T* po = static_cast<T*>(out);
     if (p.rows) {
       const int threads = row_threads(p.chunk) < 256 ? row_threads(p.chunk) : 256;
-      sum_rows_kernel<T><<<dim3(unsigned(g.kept_numel), unsigned(p.chunks)), threads, 0, stream>>>(px, po, g, p,
+      sum_rows_kernel<T><<<dim3(row_blocks(g.kept_numel), unsigned(p.chunks)), threads, 0, stream>>>(px, po, g, p,
                                                                                                   scratch);
     } else {
       const unsigned blocks_x = unsigned((g.kept_numel + kThreads - 1) / kThreads);

@@ -193,7 +193,7 @@ __global__ void cross_entropy_backward_kernel(const T* logits, const int64_t* ta
 void launch_softmax(cudaStream_t stream, ElemType type, const void* x, void* y, int64_t rows, int64_t n, bool log) {
   dispatch_floating(type, "softmax: the CUDA backend has no kernel for this dtype", [&](auto zero) {
     using T = decltype(zero);
-    softmax_kernel<T><<<unsigned(rows), row_threads(n), 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), n,
+    softmax_kernel<T><<<row_blocks(rows), row_threads(n), 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), n,
                                                                      log);
   });
   STRATA_CUDA_CHECK_LAUNCH();
@@ -203,7 +203,7 @@ void launch_softmax_backward(cudaStream_t stream, ElemType type, const void* y, 
                              int64_t rows, int64_t n, bool log) {
   dispatch_floating(type, "softmax_backward: the CUDA backend has no kernel for this dtype", [&](auto zero) {
     using T = decltype(zero);
-    softmax_backward_kernel<T><<<unsigned(rows), row_threads(n), 0, stream>>>(
+    softmax_backward_kernel<T><<<row_blocks(rows), row_threads(n), 0, stream>>>(
         static_cast<const T*>(y), static_cast<const T*>(dy), static_cast<T*>(dx), n, log);
   });
   STRATA_CUDA_CHECK_LAUNCH();
@@ -213,7 +213,7 @@ void launch_layer_norm(cudaStream_t stream, ElemType type, const void* x, const 
                        void* y, void* mean, void* rstd, int64_t rows, int64_t n) {
   dispatch_floating(type, "layer_norm: the CUDA backend has no kernel for this dtype", [&](auto zero) {
     using T = decltype(zero);
-    layer_norm_kernel<T><<<unsigned(rows), row_threads(n), 0, stream>>>(
+    layer_norm_kernel<T><<<row_blocks(rows), row_threads(n), 0, stream>>>(
         static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(b), eps, static_cast<T*>(y),
         static_cast<T*>(mean), static_cast<T*>(rstd), n);
   });
@@ -234,7 +234,7 @@ void launch_layer_norm_backward(cudaStream_t stream, ElemType type, const void* 
     const T* pm = static_cast<const T*>(mean);
     const T* ps = static_cast<const T*>(rstd);
     const T* pdy = static_cast<const T*>(dy);
-    layer_norm_dx_kernel<T><<<unsigned(rows), row_threads(n), 0, stream>>>(px, static_cast<const T*>(w), pm, ps, pdy,
+    layer_norm_dx_kernel<T><<<row_blocks(rows), row_threads(n), 0, stream>>>(px, static_cast<const T*>(w), pm, ps, pdy,
                                                                            static_cast<T*>(dx), n);
     STRATA_CUDA_CHECK_LAUNCH();
     if (!dw) return;
@@ -253,7 +253,7 @@ void launch_cross_entropy(cudaStream_t stream, ElemType type, const void* logits
                           double smoothing, int64_t ignore_index, void* loss, void* lse, int64_t rows, int64_t n) {
   dispatch_floating(type, "cross_entropy: the CUDA backend has no kernel for this dtype", [&](auto zero) {
     using T = decltype(zero);
-    cross_entropy_kernel<T><<<unsigned(rows), row_threads(n), 0, stream>>>(
+    cross_entropy_kernel<T><<<row_blocks(rows), row_threads(n), 0, stream>>>(
         static_cast<const T*>(logits), target, smoothing, ignore_index, static_cast<T*>(loss), static_cast<T*>(lse), n);
   });
   STRATA_CUDA_CHECK_LAUNCH();
@@ -264,7 +264,7 @@ void launch_cross_entropy_backward(cudaStream_t stream, ElemType type, const voi
                                    void* dlogits, int64_t rows, int64_t n) {
   dispatch_floating(type, "cross_entropy_backward: the CUDA backend has no kernel for this dtype", [&](auto zero) {
     using T = decltype(zero);
-    cross_entropy_backward_kernel<T><<<unsigned(rows), row_threads(n), 0, stream>>>(
+    cross_entropy_backward_kernel<T><<<row_blocks(rows), row_threads(n), 0, stream>>>(
         static_cast<const T*>(logits), target, static_cast<const T*>(lse), static_cast<const T*>(dloss), smoothing,
         ignore_index, static_cast<T*>(dlogits), n);
   });
