@@ -13,13 +13,13 @@ used there.
 """
 import math
 import resource
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_steps import adamw, median_step_seconds
 
 
 class Block(nn.Module):
@@ -76,23 +76,10 @@ def main():
     on_gpu = device.startswith("cuda")
     torch.manual_seed(0)
     model = GPT2().to(device)
-    fused = {"fused": True} if on_gpu else {}
-    opt = torch.optim.AdamW(model.parameters(), lr=6e-4, weight_decay=0.1, **fused)
+    opt = adamw(model, device, lr=6e-4, weight_decay=0.1)
     tokens = torch.randint(0, 50257, (batch, context + 1), device=device)
     x, y = tokens[:, :-1], tokens[:, 1:]
-    times = []
-    for step in range(steps + 1):
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast(device_type="cuda" if on_gpu else "cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            loss = model(x, y)
-        loss.backward()
-        opt.step()
-        if on_gpu:
-            torch.cuda.synchronize()
-        if step:  # the first step warms up
-            times.append(time.perf_counter() - t0)
-    step_s = statistics.median(times)
+    step_s = median_step_seconds(lambda: model(x, y), opt, steps, device, precision)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gpu = f", peak GPU tensors {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if on_gpu else ""
     print(f"torch {torch.__version__}, {device} {precision}, {torch.get_num_threads()} threads, B={batch} T={context}: "

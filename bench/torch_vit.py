@@ -8,13 +8,13 @@ drop-path, mixup or data augmentation (both sides are timed on the model step).
   OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_vit.py [steps [cpu|cuda [f32|bf16]]]
 """
 import resource
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_steps import adamw, median_step_seconds
 
 
 class Block(nn.Module):
@@ -62,26 +62,12 @@ def main():
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     device = sys.argv[2] if len(sys.argv) > 2 else "cpu"
     precision = sys.argv[3] if len(sys.argv) > 3 else "f32"
-    on_gpu = device.startswith("cuda")
     torch.manual_seed(0)
     model = ViT().to(device)
-    fused = {"fused": True} if on_gpu else {}
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05, **fused)
+    opt = adamw(model, device, lr=1e-3, weight_decay=0.05)
     images = torch.randn(128, 3, 32, 32, device=device)
     labels = torch.randint(0, 10, (128,), device=device)
-    times = []
-    for step in range(steps + 1):
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast(device_type="cuda" if on_gpu else "cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        opt.step()
-        if on_gpu:
-            torch.cuda.synchronize()
-        if step:  # the first step warms up
-            times.append(time.perf_counter() - t0)
-    step_s = statistics.median(times)
+    step_s = median_step_seconds(lambda: F.cross_entropy(model(images), labels), opt, steps, device, precision)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"torch {torch.__version__}, {device} {precision}, {torch.get_num_threads()} threads: median step "
           f"{step_s:.3f} s, {128 / step_s:.1f} img/s, peak RSS {peak_mib:.0f} MiB")
